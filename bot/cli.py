@@ -1,0 +1,104 @@
+"""The ``township-bot`` command: build, facts, ask, chat, serve (the contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from knowledge.ingest import FileResult, bundled_seeds, ensure_database, ingest
+from knowledge.query import KnowledgeBase
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        return 0
+    except (FileNotFoundError, RuntimeError) as error:
+        print(f"township-bot: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="township-bot", description=__doc__)
+    parser.add_argument("--db", type=Path, help="knowledge base file (default: $TOWNSHIP_BOT_DB, else the seeds')")
+    commands = parser.add_subparsers(dest="command")
+
+    build = commands.add_parser("build", help="read report files or folders into the knowledge base")
+    build.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled seeds)")
+    build.set_defaults(run=_build)
+
+    facts = commands.add_parser("facts", help="list the facts in the knowledge base")
+    facts.add_argument("--town", help="only this township (any of its names)")
+    facts.add_argument("--json", action="store_true", help="one JSON object per line")
+    facts.set_defaults(run=_facts)
+    return parser
+
+
+def _build(args: argparse.Namespace) -> int:
+    db_path = args.db or _default_build_target()
+    paths = args.paths or [bundled_seeds()]
+    started = time.perf_counter()
+    show_bar = sys.stderr.isatty()
+    seen = 0
+
+    def progress(result: FileResult) -> None:
+        nonlocal seen
+        seen += 1
+        if show_bar:
+            print(f"\r  reading {seen} files…", end="", file=sys.stderr, flush=True)
+
+    results = ingest(paths, db_path, progress)
+    if show_bar:
+        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
+    for result in results:
+        if result.failed:
+            print(f"✗ {result.error}", file=sys.stderr)
+        else:
+            header = result.report.header
+            print(f"✓ {header.township} {header.year}  facts {len(result.report.facts):3d}  "
+                  f"{result.status:9s} {result.path}")
+    failed = sum(result.failed for result in results)
+    if not results:
+        print("township-bot: no report files found in " + ", ".join(map(str, paths)), file=sys.stderr)
+        return 1
+    print(f"{len(results) - failed} read, {failed} failed, {time.perf_counter() - started:.1f} s → {db_path}")
+    return 1 if failed else 0
+
+
+def _default_build_target() -> Path:
+    from knowledge.ingest import default_database
+
+    return default_database()
+
+
+def _facts(args: argparse.Namespace) -> int:
+    kb = KnowledgeBase(ensure_database(args.db))
+    township_ids: list[int | None] = [None]
+    if args.town:
+        towns = kb.find_townships(args.town)
+        if not towns:
+            print(f"township-bot: no township called {args.town} in {kb.path}", file=sys.stderr)
+            return 1
+        township_ids = [town.id for town in towns]
+    for township_id in township_ids:
+        for fact in kb.facts(township_id=township_id):
+            if args.json:
+                print(json.dumps(fact.contract(), ensure_ascii=False))
+            else:
+                scope = f"[{fact.scope}] " if fact.scope else ""
+                print(f"{fact.township}\t{fact.year}\t{fact.metric or '-'}\t{scope}{fact.subject}\t{fact.figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Sentences to facts: every figure with what it counts, and the names a report states.
+
+A figure's metric is named by the lexicon term nearest to it in its clause: before it
+(发放宣传资料8000余份) or right after its unit (11名年轻干部拥有行政执法证). Metrics that share a term
+are told apart by the verb that governs the figure (排查/调解/化解 矛盾纠纷), and a metric never
+takes a figure in a unit it is not counted in.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from knowledge.quantities import Quantity, find_quantities, quoted_spans
+from knowledge.vocabulary import Metric, term_index, vocabulary
+
+_CLAUSE_DELIMITERS = "，。；！？：,;"
+_NEAR = 4  # characters between a term and its figure that still count as "right next to it"
+_SUBJECT_MAX = 16
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A figure (or a name) a report states, with what it is about."""
+
+    metric: str  # lexicon id, "" when the lexicon does not know what the figure counts
+    subject: str  # the phrase it counts, in the report's words
+    quantity: Quantity | None  # None for named facts
+    scope: str = ""  # 每村, 平均一个行政村, 其中: the figure is per unit or a part
+    name: str = ""  # for named facts: the name itself
+
+    @property
+    def text(self) -> str:
+        """The figure or the name as the report writes it."""
+        return self.quantity.text if self.quantity else self.name
+
+
+def extract_facts(sentence: str) -> list[Fact]:
+    """All facts of one sentence (canonical text), figures first, then names."""
+    quantities = find_quantities(sentence)
+    plain = _mask_quotes(sentence)
+    facts = []
+    for index, quantity in enumerate(quantities):
+        previous_end = quantities[index - 1].end if index else 0
+        next_start = quantities[index + 1].start if index + 1 < len(quantities) else len(sentence)
+        metric, term_span = _metric_for(plain, quantity, previous_end, next_start)
+        if quantity.chinese and quantity.value == 1 and metric is None and not _counts_one(sentence, quantity):
+            continue  # 形成一个依法办事的局面: a manner of speaking, not a figure
+        if sentence[:quantity.start].endswith(("平均", "每")):
+            continue  # 平均一个行政村3人: the 一个 only sets the scope of the next figure
+        subject = _subject(sentence, quantity, term_span, previous_end)
+        facts.append(Fact(metric.id if metric else "", subject, quantity, _scope(sentence, quantity, previous_end)))
+    facts.extend(_named_facts(sentence))
+    return facts
+
+
+def _counts_one(sentence: str, quantity: Quantity) -> bool:
+    """True when a Chinese "one" is a real count: of people (一名工作人员), or after its noun (综治中心一个，)."""
+    if quantity.unit in ("名", "人", "位"):
+        return True
+    after = sentence[quantity.end:quantity.end + 1]
+    return (not after or after in _CLAUSE_DELIMITERS) and quantity.start > 0 and _is_cjk(sentence[quantity.start - 1])
+
+
+def _mask_quotes(sentence: str) -> str:
+    """``sentence`` with quoted and titled spans blanked (same length): 《信访工作条例》 names no petitions."""
+    for start, end in quoted_spans(sentence):
+        if sentence[start + 1:end - 1] in term_index():
+            continue  # “法律明白人”: a quoted term still names what is counted
+        sentence = sentence[:start] + "□" * (end - start) + sentence[end:]
+    return sentence
+
+
+def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
+    left = max(sentence.rfind(mark, 0, start) for mark in _CLAUSE_DELIMITERS) + 1
+    rights = [position for mark in _CLAUSE_DELIMITERS if (position := sentence.find(mark, end)) != -1]
+    return left, min(rights, default=len(sentence))
+
+
+@functools.cache
+def _terms_longest_first() -> tuple[str, ...]:
+    return tuple(sorted(term_index(), key=len, reverse=True))
+
+
+def _find_terms(text: str, offset: int, unit: str) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every lexicon term in ``text`` whose metric can count ``unit``; nested ones dropped."""
+    found: list[tuple[int, int, str]] = []
+    for term in _terms_longest_first():
+        if not any(metric.accepts_unit(unit) for metric in term_index()[term]):
+            continue
+        start = text.find(term)
+        while start != -1:
+            span = (offset + start, offset + start + len(term))
+            if not any(s <= span[0] and span[1] <= e for s, e, _ in found):
+                found.append((*span, term))
+            start = text.find(term, start + 1)
+    return found
+
+
+def _metric_for(sentence: str, quantity: Quantity, previous_end: int, next_start: int
+                ) -> tuple[Metric | None, tuple[int, int] | None]:
+    """The metric a figure counts and where its term stands; (None, None) when no term fits."""
+    clause_start, clause_end = _clause(sentence, quantity.start, quantity.end)
+    lead_start = max(clause_start, previous_end)
+    tail_end = min(clause_end, next_start)
+    lead = [found for found in _find_terms(sentence[lead_start:quantity.start], lead_start, quantity.unit)
+            if not any(word in sentence[found[1]:quantity.start] for word in vocabulary()["lead_blockers"])]
+    tail = _find_terms(sentence[quantity.end:tail_end], quantity.end, quantity.unit)
+    best_lead = max(lead, key=lambda found: (found[1], found[1] - found[0]), default=None)
+    best_tail = min(tail, key=lambda found: (found[0], found[0] - found[1]), default=None)
+    lead_gap = len(_strip_linking(sentence[best_lead[1]:quantity.start])) if best_lead else None
+    tail_gap = best_tail[0] - quantity.end if best_tail else None
+    if best_lead and lead_gap <= _NEAR:
+        chosen = best_lead
+    elif best_tail and (tail_gap <= _NEAR or any(
+            verb in sentence[quantity.end:best_tail[0]] for verb in vocabulary()["holding_verbs"])):
+        chosen = best_tail
+    elif _names_own_thing(sentence[quantity.end:tail_end]):
+        chosen = None  # 信访矛盾预防、…疏导5个环节: the figure counts the word after it, unknown to the lexicon
+    else:
+        chosen = best_lead or best_tail
+    if chosen is None and _scope(sentence, quantity, previous_end).startswith("平均"):
+        # 积极培养各村法律明白人，平均一个行政村3人: the counted thing stands in the clause before.
+        before_start, _ = _clause(sentence, max(clause_start - 1, 0), max(clause_start - 1, 0))
+        earlier = _find_terms(sentence[before_start:clause_start], before_start, quantity.unit)
+        chosen = max(earlier, key=lambda found: found[1], default=None)
+    if chosen is None:
+        return None, None
+    start, end, term = chosen
+    governing = sentence[clause_start:quantity.start] + sentence[quantity.end:tail_end]
+    return _by_verb(term_index()[term], governing, quantity.unit), (start, end)
+
+
+def _strip_linking(text: str) -> str:
+    """``text`` without the linking words at its end (法律问题共 → 法律问题)."""
+    for word in sorted(vocabulary()["linking_words"], key=len, reverse=True):
+        if text.endswith(word):
+            return text[: -len(word)]
+    return text
+
+
+def _names_own_thing(tail: str) -> bool:
+    """True when a figure is followed directly by a noun of its own (5个环节), not by punctuation or a verb."""
+    head = tail[:2]
+    return len(head) == 2 and all(_is_cjk(char) for char in head) and not tail.startswith(_stops())
+
+
+def _by_verb(candidates: tuple[Metric, ...], context: str, unit: str) -> Metric | None:
+    """Among metrics sharing a term, the one whose verb stands last in ``context``, else the plain one."""
+    fitting = [metric for metric in candidates if metric.accepts_unit(unit)]
+    best, best_position = None, -1
+    for metric in fitting:
+        for verb in metric.verbs:
+            position = context.rfind(verb)
+            if position > best_position:
+                best, best_position = metric, position
+    if best is not None:
+        return best
+    return next((metric for metric in fitting if not metric.verbs), fitting[0] if fitting else None)
+
+
+@functools.cache
+def _stops() -> tuple[str, ...]:
+    return tuple(sorted(vocabulary()["subject_stops"], key=len, reverse=True))
+
+
+def _subject(sentence: str, quantity: Quantity, term_span: tuple[int, int] | None, previous_end: int) -> str:
+    """The phrase a figure counts, in the report's words (人民调解员, 一般纠纷, 年轻干部拥有行政执法证)."""
+    clause_start, clause_end = _clause(sentence, quantity.start, quantity.end)
+    if term_span and term_span[0] >= quantity.end:  # the counted thing follows the figure
+        return sentence[quantity.end:term_span[1]][:_SUBJECT_MAX]
+    end = term_span[1] if term_span else quantity.start
+    if not term_span:
+        end = clause_start + len(_strip_linking(sentence[clause_start:end]))
+    floor = max(clause_start, previous_end)
+    start = term_span[0] if term_span else end
+    while start > floor and end - start < _SUBJECT_MAX:
+        if sentence[:start].endswith(_stops()) or not _is_cjk(sentence[start - 1]):
+            break
+        start -= 1
+    subject = sentence[start:end].lstrip("年度")
+    if not subject:  # nothing before the figure: take what follows it
+        tail = sentence[quantity.end:clause_end]
+        subject = re.split(r"[，。；、]", tail)[0][:8]
+    return subject
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or char in "（）"
+
+
+@functools.cache
+def _scope_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(pattern) for pattern in vocabulary()["scope_patterns"])
+
+
+def _scope(sentence: str, quantity: Quantity, previous_end: int = 0) -> str:
+    clause_start, _ = _clause(sentence, quantity.start, quantity.end)
+    before = sentence[clause_start:quantity.end]  # with the figure: patterns look ahead to it
+    for pattern in _scope_patterns():
+        if (match := pattern.search(before)) and match.end() <= quantity.start - clause_start:
+            return match.group(0)
+    return ""
+
+
+_LAW_FIRM = re.compile(r"(?:聘请了?|聘用了?|聘任了?|委托|与)([^，。；、“”]{2,20}?律师事务所)")
+_GROUP_HEAD = re.compile(r"(?:由|以)([^，。；“”]{2,24}?)(?:担任|任|为)[^，。；]{0,12}?组长")
+_HONOURED = re.compile(r"([\u4e00-\u9fff]{2,8}村)[^。；]{0,24}?(?:被评选为|被评为|获评|评为|荣获|被命名为|成功创建)"
+                       r"([^。；，]{0,24}?示范村)")
+
+
+def _named_facts(sentence: str) -> list[Fact]:
+    facts = []
+    if match := _LAW_FIRM.search(sentence):
+        facts.append(Fact("law_firm", "法律顾问", None, name=match.group(1)))
+    if match := _GROUP_HEAD.search(sentence):
+        facts.append(Fact("leading_group_head", "领导小组组长", None, name=match.group(1)))
+    for match in _HONOURED.finditer(sentence):
+        facts.append(Fact("honoured_villages", match.group(2), None, name=match.group(1)))
+    return facts

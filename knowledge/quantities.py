@@ -1,0 +1,136 @@
+"""Figures in a sentence: value, bounds, qualifier and unit, each with its own text.
+
+>>> [(q.text, q.value, q.lower, q.upper, q.qualifier, q.unit) for q in find_quantities("发放宣传资料1000余份，村级调解员3—5人")]
+[('1000余份', 1000, 1000, None, '余', '份'), ('3—5人', None, 3, 5, '', '人')]
+>>> [(q.text, q.value) for q in find_quantities("覆盖两万余人次，惠及师生近千人，参学率达到95%以上")]
+[('两万余人次', 20000), ('近千人', 1000), ('95%以上', 95)]
+
+Not figures: years and dates (2023年, 11月份), document numbers (〔2025〕37号), hotlines (12345),
+anything inside quotation marks or book-title marks (“3·15”, 《…2021—2025年》), ordinals (第一, 一是).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import cn2an
+
+from knowledge.vocabulary import vocabulary
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千"
+_NUMBER = rf"\d+(?:\.\d+)?|[{_CN_DIGITS}]+"
+# Spans whose figures are names, not counts: quotations, titles, document numbers.
+_QUOTED = re.compile(r"“[^”]{0,40}”|‘[^’]{0,40}’|《[^》]{0,80}》|〔[^〕]{0,20}〕|【[^】]{0,40}】|「[^」]{0,40}」")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One figure as a report states it.
+
+    ``value`` is None for a range (3—5人: lower 3, upper 5); ``lower``/``upper`` carry what the
+    qualifier implies (余, 多, 以上, 逾 → lower; 近 → upper). ``text`` is the figure as written.
+    """
+
+    text: str
+    start: int
+    end: int
+    value: float | None
+    lower: float | None
+    upper: float | None
+    qualifier: str
+    unit: str
+    chinese: bool  # written in Chinese numerals (一名, 两次)
+
+
+@functools.cache
+def _pattern() -> re.Pattern[str]:
+    vocab = vocabulary()
+    units = sorted(vocab["units"], key=len, reverse=True)
+    prefixes = sorted(vocab["prefix_qualifiers"], key=len, reverse=True)
+    return re.compile(
+        rf"(?P<pre>{'|'.join(prefixes)})?"
+        rf"(?P<num>{_NUMBER})"
+        rf"(?:(?P<dash>[—\-~～至到])(?P<num2>{_NUMBER}))?"
+        r"(?P<mult>万|亿)?"
+        r"(?P<approx>余|多)?"
+        rf"(?P<unit>{'|'.join(re.escape(unit) for unit in units)})"
+        r"(?P<post>以上|左右)?"
+    )
+
+
+def quoted_spans(sentence: str) -> list[tuple[int, int]]:
+    """Spans of quotations, titles and document numbers: their words and figures are names."""
+    return [match.span() for match in _QUOTED.finditer(sentence)]
+
+
+def find_quantities(sentence: str) -> list[Quantity]:
+    """Every counted figure in ``sentence`` (canonical text), in order of appearance."""
+    vocab = vocabulary()
+    quoted = quoted_spans(sentence)
+    found = []
+    for match in _pattern().finditer(sentence):
+        if any(start <= match.start() < end for start, end in quoted):
+            continue
+        if not _stands_alone(match, sentence, vocab):
+            continue
+        quantity = _quantity(match, vocab)
+        if quantity is not None:
+            found.append(quantity)
+    return found
+
+
+def _stands_alone(match: re.Match[str], sentence: str, vocab: dict) -> bool:
+    """False when the match is part of a word, an ordinal or a longer number."""
+    start, end = match.start("num"), match.end()
+    before = sentence[start - 1] if start > 0 else ""
+    after = sentence[end] if end < len(sentence) else ""
+    unit = match.group("unit")
+    if before.isdigit() or before in ".．" or before == "第":
+        return False
+    chinese = not match.group("num")[0].isdigit()
+    if chinese and before and before in vocab["numeral_word_ends"] and not match.group("pre"):
+        return False
+    if match.group("post") is None and after and after in vocab["unit_word_starts"].get(unit, ""):
+        return False
+    if chinese and unit in vocab["units_digits_only"]:
+        return False
+    return True
+
+
+def _number(text: str) -> float | None:
+    if text[0].isdigit():
+        return float(text)
+    if text[0] in "百千":  # 千余人, 近千人
+        text = "一" + text
+    try:
+        return float(cn2an.cn2an(text, "smart"))
+    except (ValueError, KeyError):
+        return None
+
+
+def _quantity(match: re.Match[str], vocab: dict) -> Quantity | None:
+    first = _number(match.group("num"))
+    if first is None:
+        return None
+    scale = {"万": 10_000, "亿": 100_000_000}.get(match.group("mult") or "", 1)
+    second = _number(match.group("num2")) if match.group("num2") else None
+    pre, approx, post = match.group("pre") or "", match.group("approx") or "", match.group("post") or ""
+    qualifier = pre + approx + post
+    bounds = {**vocab["prefix_qualifiers"], **vocab["suffix_qualifiers"]}
+    direction = next((bounds[word] for word in (pre, approx, post) if word and bounds.get(word)), "")
+    if second is not None:
+        value, lower, upper = None, _tidy(first * scale), _tidy(second * scale)
+    else:
+        value = _tidy(first * scale)
+        lower = value if direction == "lower" else None
+        upper = value if direction == "upper" else None
+    return Quantity(
+        text=match.group(0), start=match.start(), end=match.end(), value=value, lower=lower, upper=upper,
+        qualifier=qualifier, unit=match.group("unit"), chinese=not match.group("num")[0].isdigit(),
+    )
+
+
+def _tidy(number: float) -> float | int:
+    return int(number) if float(number).is_integer() else round(number, 4)

@@ -1,0 +1,177 @@
+"""Reading the knowledge base: townships, facts, rankings and full-text search. Nothing is written here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from knowledge.store import open_database
+from knowledge.text import normalize
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One stored fact with everything needed to cite it (the JSON contract's fields, and ids)."""
+
+    township: str
+    county: str
+    province: str
+    year: int
+    metric: str
+    subject: str
+    value: float | None
+    lower: float | None
+    upper: float | None
+    qualifier: str
+    unit: str
+    figure: str  # the figure as written: 1000余份, 3—5人
+    scope: str  # 每村, 平均一个行政村, 其中
+    name: str  # a named fact's name (a law firm)
+    evidence: str
+    report: str
+    section: str
+    section_kind: str
+    township_id: int
+    report_id: int
+    position: int
+
+    def contract(self) -> dict:
+        """The fact as the JSON contract of DESIGN.md has it (plus ``figure``, ``scope`` and ``name``)."""
+        keys = ("township", "county", "province", "year", "metric", "subject", "value", "lower", "upper",
+                "qualifier", "unit", "figure", "scope", "name", "evidence", "report", "section")
+        row = asdict(self)
+        return {key: _plain(row[key]) for key in keys}
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    """One sentence of a report, with where it stands."""
+
+    township: str
+    year: int
+    text: str
+    section: str
+    kind: str
+    report: str
+    township_id: int
+    report_id: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Township:
+    id: int
+    name: str
+    short: str
+    county: str
+    province: str
+    years: tuple[int, ...]
+
+
+def _plain(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+_FACT_SQL = """
+select t.name as township, t.county, t.province, r.year, f.metric, f.subject, f.value, f.lower, f.upper,
+       f.qualifier, f.unit, f.figure, f.scope, f.name, s.text as evidence, r.title as report,
+       sec.heading as section, s.kind as section_kind, t.id as township_id, r.id as report_id,
+       s.position as position
+from facts f
+join reports r on r.id = f.report_id
+join townships t on t.id = r.township_id
+join sentences s on s.id = f.sentence_id
+join sections sec on sec.id = s.section_id
+"""
+
+
+class KnowledgeBase:
+    """Read access to one knowledge base file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.db = open_database(self.path)
+
+    def townships(self) -> list[Township]:
+        """Every township with the years it has reports for, by name."""
+        rows = self.db.execute(
+            "select t.id, t.name, t.short, t.county, t.province, group_concat(r.year) from townships t "
+            "join reports r on r.township_id = t.id group by t.id order by t.name").fetchall()
+        return [Township(row[0], row[1], row[2], row[3], row[4], tuple(sorted(int(y) for y in row[5].split(","))))
+                for row in rows]
+
+    def aliases(self) -> list[tuple[str, int, str]]:
+        """(alias, township id, kind) for every alias."""
+        return [tuple(row) for row in self.db.execute("select alias, township_id, kind from aliases")]
+
+    def find_townships(self, name: str) -> list[Township]:
+        """Townships whose alias is ``name`` exactly, else whose name contains it."""
+        name = normalize(name).strip()
+        ids = [row[0] for row in self.db.execute("select township_id from aliases where alias = ?", [name])]
+        towns = self.townships()
+        if not ids:
+            ids = [town.id for town in towns if name and (name in town.name or name == town.county)]
+        return [town for town in towns if town.id in ids]
+
+    def facts(self, township_id: int | None = None, metrics: list[str] | None = None, year: int | None = None,
+              report_id: int | None = None) -> list[FactRow]:
+        """Facts, filtered by township, metrics, year or report; newest report first, then report order."""
+        where, params = [], []
+        if township_id is not None:
+            where.append("t.id = ?")
+            params.append(township_id)
+        if metrics:
+            where.append(f"f.metric in ({','.join('?' * len(metrics))})")
+            params.extend(metrics)
+        if year is not None:
+            where.append("r.year = ?")
+            params.append(year)
+        if report_id is not None:
+            where.append("r.id = ?")
+            params.append(report_id)
+        sql = _FACT_SQL + (" where " + " and ".join(where) if where else "") + " order by t.name, r.year desc, f.id"
+        return [FactRow(*row) for row in self.db.execute(sql, params)]
+
+    def reports(self, township_id: int) -> list[dict]:
+        """The reports of one township, newest first."""
+        return list(self.db["reports"].rows_where("township_id = ?", [township_id], order_by="year desc"))
+
+    def sentences(self, report_id: int, kinds: tuple[str, ...] = ()) -> list[SentenceRow]:
+        """The sentences of one report in order, only of the given section kinds if any are given."""
+        sql = _SENTENCE_SQL + " where r.id = ?"
+        params: list = [report_id]
+        if kinds:
+            sql += f" and s.kind in ({','.join('?' * len(kinds))})"
+            params.extend(kinds)
+        return [SentenceRow(*row) for row in self.db.execute(sql + " order by s.position", params)]
+
+    def search(self, words: list[str], report_ids: list[int] | None = None, limit: int = 5) -> list[SentenceRow]:
+        """Sentences matching any of ``words`` (FTS5 over segmented text), best first."""
+        words = [word.replace('"', "") for word in words if word.strip()]
+        if not words:
+            return []
+        query = " OR ".join(f'"{word}"' for word in words)
+        sql = _SENTENCE_SQL + " join sentences_fts on sentences_fts.rowid = s.id where sentences_fts match ?"
+        params: list = [query]
+        if report_ids:
+            sql += f" and r.id in ({','.join('?' * len(report_ids))})"
+            params.extend(report_ids)
+        sql += " order by bm25(sentences_fts) limit ?"
+        params.append(limit)
+        return [SentenceRow(*row) for row in self.db.execute(sql, params)]
+
+    def stats(self) -> dict:
+        """Sizes and build time of the knowledge base."""
+        count = lambda table: self.db[table].count  # noqa: E731
+        built = next(self.db["meta"].rows_where("key = 'built_at'"), {"value": ""})["value"]
+        return {"townships": count("townships"), "reports": count("reports"), "sentences": count("sentences"),
+                "facts": count("facts"), "built_at": built, "path": str(self.path)}
+
+
+_SENTENCE_SQL = """
+select t.name, r.year, s.text, sec.heading, s.kind, r.title, t.id, r.id, s.position
+from sentences s
+join reports r on r.id = s.report_id
+join townships t on t.id = r.township_id
+join sections sec on sec.id = s.section_id
+"""

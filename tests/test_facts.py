@@ -1,0 +1,86 @@
+"""Facts: the hand-made gold list of every seed figure, and the corpus without dates or numbers that are names."""
+
+import re
+
+import pytest
+
+from conftest import DATA, corpus_index, read_tsv
+from knowledge.ingest import read_report
+from knowledge.query import KnowledgeBase
+
+GOLD = read_tsv(DATA / "seed_gold.tsv")
+
+
+@pytest.fixture(scope="module")
+def seed_facts(seeds_db):
+    return KnowledgeBase(seeds_db).facts()
+
+
+def _matches(facts, row):
+    return [fact for fact in facts if fact.township == row["township"] and fact.figure == row["figure"]
+            and row["evidence_contains"] in fact.evidence]
+
+
+def test_gold_recall_is_at_least_95_percent(seed_facts):
+    found = [row for row in GOLD if _matches(seed_facts, row)]
+    assert len(found) / len(GOLD) >= 0.95, [row for row in GOLD if row not in found]
+
+
+@pytest.mark.parametrize("row", GOLD, ids=lambda row: f"{row['township']}-{row['figure']}-{row['metric']}")
+def test_gold_metric(seed_facts, row):
+    matches = _matches(seed_facts, row)
+    if not matches:
+        pytest.skip("not extracted (counted by the recall test)")
+    metric = matches[0].metric
+    if row["metric"] == "-":
+        assert metric == ""
+    elif row["metric"] != "?":
+        assert metric == row["metric"]
+
+
+def test_no_figure_comes_from_the_cut_clause_of_a_truncated_report(tmp_path):
+    path = tmp_path / "cut.txt"
+    path.write_text("莲池镇2023年法治政府建设情况报告\n全年调解纠纷12件，发放宣传资料300份，截至11月，受理信访45", "utf-8")
+    figures = [fact.text for _, fact in read_report(path).facts]
+    assert figures == ["12件", "300份"]
+
+
+def test_scope_of_per_village_figures(seed_facts):
+    [advisers] = [fact for fact in seed_facts if fact.township == "背孜乡" and fact.metric == "legal_advisers"]
+    assert advisers.scope == "每村"
+    [savvy] = [fact for fact in seed_facts if fact.township == "四棵树镇" and fact.metric == "legal_savvy_villagers"]
+    assert savvy.scope == "平均一个行政村"
+
+
+def test_named_facts(seed_facts):
+    firms = {fact.township: fact.name for fact in seed_facts if fact.metric == "law_firm"}
+    assert firms == {"四棵树镇": "雪峰律师事务所"}
+    villages = [fact.name for fact in seed_facts if fact.metric == "honoured_villages"]
+    assert villages == ["文殊庵村"]
+    heads = {fact.township: fact.name for fact in seed_facts if fact.metric == "leading_group_head"}
+    assert heads["湘江源瑶族乡"] == "党委书记"
+
+
+_NOT_FIGURES = re.compile(r"^(?:20\d\d年?|\d{1,2}月份?|12345|8890|1310|〔\d+〕|\d+号)$")
+
+
+def test_corpus_facts_have_no_dates_document_or_hotline_numbers(corpus_db):
+    facts = KnowledgeBase(corpus_db).facts()
+    assert len({fact.report_id for fact in facts}) == len(corpus_index())  # every report has facts
+    bad = [(fact.township, fact.figure) for fact in facts if _NOT_FIGURES.match(fact.figure)
+           or fact.unit in ("年", "月", "日", "号")]
+    assert bad == []
+    figures = {(fact.township, fact.figure) for fact in facts}
+    assert ("澧浦镇", "655件") in figures and ("龙颈镇", "7515人次") in figures
+    assert not any(fact.township == "龙颈镇" and fact.figure.startswith("123") for fact in facts)
+
+
+def test_corpus_figures_as_facts(corpus_db):
+    facts = KnowledgeBase(corpus_db).facts()
+    by_town = {}
+    for fact in facts:
+        by_town.setdefault(fact.township, []).append(fact)
+    assert {f.figure for f in by_town["新驿镇"]} >= {"2万余人次", "近千人", "50余场"}
+    assert {(f.metric, f.figure) for f in by_town["新华乡"]} >= {("law_enforcement_certificates", "27人"),
+                                                                ("leaflets", "3000余份")}
+    assert {(f.metric, f.figure) for f in by_town["里田乡"]} >= {("trainings", "4次")}  # traditional characters
