@@ -37,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled seeds)")
     build.set_defaults(run=_build)
 
+    ask = commands.add_parser("ask", help="answer a question (or one per stdin line)")
+    ask.add_argument("question", nargs="*", help="the question; none: read one per line from stdin")
+    ask.add_argument("--json", action="store_true", help="one JSON object per reply")
+    ask.set_defaults(run=_ask)
+
+    chat = commands.add_parser("chat", help="one conversation: follow-ups carry the township and topic")
+    chat.add_argument("--json", action="store_true", help="one JSON object per reply")
+    chat.set_defaults(run=_chat)
+
     facts = commands.add_parser("facts", help="list the facts in the knowledge base")
     facts.add_argument("--town", help="only this township (any of its names)")
     facts.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -79,6 +88,53 @@ def _default_build_target() -> Path:
     from knowledge.ingest import default_database
 
     return default_database()
+
+
+def _answerer(args: argparse.Namespace):
+    from bot.answer import Answerer
+
+    return Answerer(ensure_database(args.db))
+
+
+def _reply(answer, as_json: bool) -> str:
+    from bot.render import as_json as render_json, as_text
+
+    return render_json(answer) if as_json else as_text(answer)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    answerer = _answerer(args)
+    if args.question:
+        print(_reply(answerer.answer(" ".join(args.question)), args.json))
+        return 0
+    for line in sys.stdin:
+        if line.strip():
+            print(_reply(answerer.answer(line.strip()), args.json), flush=True)
+            if not args.json:
+                print()
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.answer import Conversation
+
+    answerer = _answerer(args)
+    conversation = Conversation()
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("乡镇法治报告助手：请提问（例如：湘江源有多少人民调解员？）。Ctrl-D 退出。")
+    while True:
+        try:
+            line = input("> ") if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not interactive and not line:
+            return 0
+        if line.strip():
+            print(_reply(answerer.answer(line.strip(), conversation), args.json), flush=True)
+            if interactive or not args.json:
+                print()
 
 
 def _facts(args: argparse.Namespace) -> int:

@@ -1,0 +1,417 @@
+"""From a question to an answer grounded in the knowledge base. Every figure comes from a stored fact.
+
+An ``Answer`` leads with its first line (the figure, or the plain "the reports do not say"), then
+quotes the evidence and names its source. ``answered`` is False for refusals and questions back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.understand import Question, Understander
+from knowledge.aliases import pinyin
+from knowledge.query import FactRow, KnowledgeBase, SentenceRow, Township
+from knowledge.vocabulary import Metric, metrics
+
+_MAX_QUESTION = 500
+_EN_QUALIFIERS = {"余": "over ", "多": "over ", "以上": "at least ", "逾": "over ", "超过": "over ", "近": "nearly ",
+                  "约": "about ", "左右": "about "}
+
+
+@dataclass
+class Quote:
+    """A sentence quoted from a report, with where it stands."""
+
+    text: str
+    report: str
+    section: str
+
+
+@dataclass
+class Answer:
+    """A reply: ``headline`` first, then ``lines`` (more figures), ``quotes`` and ``notes``."""
+
+    question: str
+    answered: bool
+    headline: str
+    lines: list[str] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    facts: list[FactRow] = field(default_factory=list)
+    choices: list[tuple[int, str]] = field(default_factory=list)  # (township id, label) to ask back with
+
+
+@dataclass
+class Conversation:
+    """What a conversation has been about, for follow-ups (那执法证呢？ · 四棵树镇呢)."""
+
+    townships: list[Township] = field(default_factory=list)
+    metric: Metric | None = None
+
+
+class Answerer:
+    """Answers questions from one knowledge base. Build once per process; answering is then sub-millisecond."""
+
+    def __init__(self, db_path: Path | str) -> None:
+        self.kb = KnowledgeBase(db_path)
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the knowledge base (after an upload or a rebuild)."""
+        self.kb = KnowledgeBase(self.kb.path)
+        self.towns = self.kb.townships()
+        self.by_id = {town.id: town for town in self.towns}
+        self.understander = Understander(self.towns, self.kb.aliases())
+        self.facts_by_town: dict[int, list[FactRow]] = {}
+        for fact in self.kb.facts():
+            self.facts_by_town.setdefault(fact.township_id, []).append(fact)
+
+    def answer(self, text: str, conversation: Conversation | None = None) -> Answer:
+        """Answer ``text``; with a ``conversation``, take what the question leaves out from it and update it."""
+        text = (text or "").strip()
+        if not text:
+            return self._help(Question("", False))
+        question = self.understander.understand(text[:_MAX_QUESTION])
+        if conversation is not None:
+            self._carry(question, conversation)
+        reply = self._dispatch(question)
+        reply.question = text
+        if conversation is not None and reply.answered:
+            conversation.townships = question.townships or conversation.townships
+            conversation.metric = question.metric or conversation.metric
+        return reply
+
+    def answer_choice(self, township_id: int, text: str, conversation: Conversation | None = None) -> Answer:
+        """Answer ``text`` again, now about the township the user chose when asked back."""
+        question = self.understander.understand(text[:_MAX_QUESTION])
+        question.townships, question.ambiguous = [self.by_id[township_id]], []
+        reply = self._dispatch(question)
+        reply.question = text
+        if conversation is not None and reply.answered:
+            conversation.townships, conversation.metric = question.townships, question.metric or conversation.metric
+        return reply
+
+    # -- understanding helpers -------------------------------------------------------------
+
+    def _carry(self, question: Question, conversation: Conversation) -> None:
+        if question.ambiguous or question.unknown_place or question.intent in ("rank", "each", "list_towns", "help"):
+            return
+        if not question.townships and conversation.townships:
+            question.townships = conversation.townships
+        if question.metric is None and question.intent == "value":
+            by_verb = [m for m in metrics().values() if m.verbs and any(verb in question.text for verb in m.verbs)]
+            question.metric = by_verb[0] if by_verb else conversation.metric
+
+    # -- answering ---------------------------------------------------------------------------
+
+    def _dispatch(self, q: Question) -> Answer:
+        if q.intent == "help":
+            return self._help(q)
+        if q.intent == "list_towns":
+            return self._list_towns(q)
+        if q.ambiguous:
+            return self._ask_back(q)
+        if q.unknowable:
+            return self._unknowable(q)
+        if q.unknown_place and not q.townships:
+            return self._unknown_place(q)
+        if q.intent in ("rank", "each") and q.metric and q.metric.kind == "count":
+            return self._rank(q)
+        if q.metric and q.metric.kind == "count" and len(q.townships) >= 2 and q.intent in ("compare", "value"):
+            return self._compare(q)
+        if not q.townships:
+            if q.metric and q.metric.kind == "count":
+                return self._rank(q)
+            return self._not_understood(q)
+        town = q.townships[0]
+        if q.intent in ("problems", "plans"):
+            return self._passages(q, town, q.intent)
+        if q.metric and q.metric.kind == "named":
+            return self._named(q, town)
+        if q.metric:
+            return self._value(q, town)
+        if q.intent != "overview" and len(q.text) > 6 and _leftover(q.text, town):
+            facts, year, _ = self._report_facts(town, q.year)
+            return self._not_stated(q, town, facts, year)  # asks about something the lexicon does not know
+        return self._overview(q, town)
+
+    def _report_facts(self, town: Township, year: int | None) -> tuple[list[FactRow], int, str]:
+        """Facts of the report to answer from: the asked year's if there is one, else the newest; and a note."""
+        facts = self.facts_by_town.get(town.id, [])
+        years = town.years
+        if year is None or year in years:
+            chosen = year or max(years)
+            return [f for f in facts if f.year == chosen], chosen, ""
+        nearest = min(years, key=lambda y: (abs(y - year), -y))
+        note = f"知识库中没有{town.name}{year}年的报告（现有：{'、'.join(map(str, years))}年），以下为{nearest}年的数据。"
+        return [f for f in facts if f.year == nearest], nearest, note
+
+    def _value(self, q: Question, town: Township) -> Answer:
+        metric = q.metric
+        facts, year, note = self._report_facts(town, q.year)
+        exact = _best_first([f for f in facts if f.metric in _answers_for(metric)])
+        family = [] if exact or not metric.family else _best_first(
+            [f for f in facts if f.metric and metrics()[f.metric].family == metric.family])
+        chosen = exact or family
+        if not chosen:
+            return self._not_stated(q, town, facts, year)
+        main, others = chosen[0], chosen[1:3]
+        reply = Answer(q.text, True, self._headline(q, main, metric if exact else None))
+        reply.lines = [self._figure_line(q, fact, None) for fact in others]
+        if note:
+            reply.notes.append(self._say(q, note, f"No {q.year} report for {town.name} "
+                                               f"(it has {', '.join(map(str, town.years))}); this is the {year} figure."))
+        if not exact:
+            reply.notes.append(self._say(q, f"报告未直接说明“{metric.zh}”，以上是报告中相关的说法。",
+                                         f"The report does not state {metric.en} as such; this is its closest wording."))
+        reply.facts = [main, *others]
+        reply.quotes = _quotes(reply.facts)
+        return reply
+
+    def _not_stated(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer:
+        known = sorted({metrics()[f.metric].zh if not q.english else metrics()[f.metric].en
+                        for f in facts if f.metric and metrics()[f.metric].kind == "count"})
+        what_zh, what_en = (f"{q.metric.zh}的数量", q.metric.en) if q.metric else ("这个问题", "that")
+        headline = self._say(q, f"{town.name}（{year}年）的报告没有说明{what_zh}。",
+                             f"{self._town_en(town)}'s {year} report does not state {what_en}.")
+        reply = Answer(q.text, False, headline)
+        if known:
+            reply.notes.append(self._say(q, "报告中有这些数据：" + "、".join(known[:12]),
+                                         "It does state: " + ", ".join(known[:12])))
+        return reply
+
+    def _rank(self, q: Question) -> Answer:
+        metric = q.metric
+        rows = []
+        for town in (q.townships if q.intent == "each" and len(q.townships) > 1 else self.towns):
+            facts, year, _ = self._report_facts(town, q.year)
+            best = _best_first([f for f in facts if f.metric == metric.id and not f.scope])
+            if best and (best[0].value is not None or best[0].lower is not None):
+                rows.append(best[0])
+        if not rows:
+            return Answer(q.text, False, self._say(q, f"知识库中的报告都没有说明{metric.zh}的数量。",
+                                                   f"No report in the knowledge base states {metric.en}."))
+        fewest = any(word in q.text for word in ("最少", "最低", "fewest", "least", "lowest"))
+        rows.sort(key=lambda f: _sort_value(f), reverse=not fewest)
+        if q.intent == "each" or len(rows) == 1:
+            headline = self._say(q, f"各乡镇{metric.zh}（{len(rows)}个乡镇的报告有此数据）：",
+                                 f"{metric.en.capitalize()} by township ({len(rows)} reports state it):")
+        else:
+            top = rows[0]
+            word = "最少" if fewest else "最多"
+            headline = self._say(
+                q, f"{metric.zh}{word}的是{top.township}（{top.year}年）：{top.figure}",
+                f"{'Fewest' if fewest else 'Most'} {metric.en}: {self._town_en_name(top)} ({top.year}), "
+                f"{self._figure_en(top, metric)}")
+        reply = Answer(q.text, True, headline)
+        reply.lines = [f"{index}. {self._figure_line(q, fact, metric)}" for index, fact in enumerate(rows, 1)]
+        if len({fact.year for fact in rows}) > 1:
+            reply.notes.append(self._say(q, "注意：各报告年份不同。", "Note: the reports are of different years."))
+        reply.facts = rows
+        reply.quotes = _quotes(rows[:1])
+        return reply
+
+    def _compare(self, q: Question) -> Answer:
+        rows = []
+        for town in q.townships[:4]:
+            facts, _, _ = self._report_facts(town, q.year)
+            exact = _best_first([f for f in facts if f.metric in _answers_for(q.metric)])
+            family = exact or _best_first([f for f in facts if f.metric and q.metric.family
+                                           and metrics()[f.metric].family == q.metric.family])
+            if family:
+                rows.append(family[0])
+        missing = [town.name for town in q.townships if town.id not in {f.township_id for f in rows}]
+        if len(rows) < 2:
+            return Answer(q.text, False, self._say(
+                q, f"{'、'.join(missing)}的报告没有说明{q.metric.zh}，无法比较。",
+                f"{', '.join(missing)} states no {q.metric.en}; cannot compare."))
+        rows.sort(key=_sort_value, reverse=True)
+        top = rows[0]
+        reply = Answer(q.text, True, self._say(
+            q, f"{top.township}更多：{top.figure}（{top.year}年）",
+            f"{self._town_en_name(top)} has more: {self._figure_en(top, q.metric)} ({top.year})"))
+        reply.lines = [self._figure_line(q, fact, None) for fact in rows]
+        if len({fact.year for fact in rows}) > 1:
+            reply.notes.append(self._say(q, "注意：两份报告年份不同。", "Note: the reports are of different years."))
+        if any(fact.metric != q.metric.id for fact in rows):
+            reply.notes.append(self._say(q, "各报告的说法不完全相同，请看引文。", "The reports word it differently; see the quotes."))
+        reply.facts = rows
+        reply.quotes = _quotes(rows)
+        return reply
+
+    def _passages(self, q: Question, town: Township, kind: str) -> Answer:
+        reports = self.kb.reports(town.id)
+        report = next((r for r in reports if r["year"] == q.year), reports[0])
+        sentences = [s for s in self.kb.sentences(report["id"], (kind,)) if len(s.text) > 15]  # not bare headings
+        label = {"problems": ("存在的问题", "problems"), "plans": ("下一步工作安排", "plans")}[kind]
+        if not sentences:
+            return Answer(q.text, False, self._say(q, f"{town.name}（{report['year']}年）的报告没有{label[0]}这一部分。",
+                                                   f"{town.name}'s {report['year']} report has no section on {label[1]}."))
+        reply = Answer(q.text, True, self._say(q, f"{town.name}（{report['year']}年）报告中的{label[0]}：",
+                                               f"{self._town_en(town)} ({report['year']}), {label[1]} named in the report:"))
+        reply.quotes = [Quote(s.text, s.report, s.section) for s in sentences[:6]]
+        return reply
+
+    def _named(self, q: Question, town: Township) -> Answer:
+        facts, year, _ = self._report_facts(town, q.year)
+        named = [f for f in facts if f.metric == q.metric.id]
+        if named:
+            reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）{q.metric.zh}：{'、'.join(f.name for f in named)}",
+                                                   f"{self._town_en(town)} ({year}), {q.metric.en}: "
+                                                   f"{', '.join(f.name for f in named)}"))
+            reply.facts, reply.quotes = named, _quotes(named)
+            return reply
+        hits = self.kb.search(list(q.metric.terms), report_ids=[f.report_id for f in facts[:1]] or None, limit=3)
+        hits = [hit for hit in hits if hit.township_id == town.id]
+        if not hits:
+            return Answer(q.text, False, self._say(q, f"{town.name}（{year}年）的报告没有提到{q.metric.zh}。",
+                                                   f"{town.name}'s {year} report does not name the {q.metric.en}."))
+        reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）报告中相关的说法：",
+                                               f"{self._town_en(town)} ({year}), what the report says:"))
+        reply.quotes = [Quote(hit.text, hit.report, hit.section) for hit in hits]
+        return reply
+
+    def _overview(self, q: Question, town: Township) -> Answer:
+        facts, year, note = self._report_facts(town, q.year)
+        counted = [f for f in facts if f.metric and metrics()[f.metric].kind == "count" and not f.scope]
+        seen, lines = set(), []
+        for fact in _best_first(counted):
+            if fact.metric not in seen:
+                seen.add(fact.metric)
+                lines.append(self._figure_line(q, fact, metrics()[fact.metric], with_town=False))
+        reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）报告中的主要数据：",
+                                               f"{self._town_en(town)} ({year}), key figures in the report:"))
+        reply.lines = lines[:15] or [self._say(q, "（报告中没有可识别的数据）", "(no figures recognised)")]
+        if note:
+            reply.notes.append(note)
+        reply.facts = counted
+        return reply
+
+    # -- refusals and questions back -------------------------------------------------------
+
+    def _help(self, q: Question) -> Answer:
+        reply = Answer(q.text, True, self._say(q, "我能回答乡镇法治政府建设报告中的问题，例如：",
+                                               "I answer questions about township rule-of-law reports, e.g.:"))
+        reply.lines = ["湘江源有多少人民调解员？", "哪个乡镇发放宣传资料最多？", "四棵树镇存在哪些问题？",
+                       "How many petitions did Wulingshan handle?", "列出所有乡镇"]
+        return reply
+
+    def _list_towns(self, q: Question) -> Answer:
+        reply = Answer(q.text, True, self._say(q, f"知识库中有{len(self.towns)}个乡镇的报告：",
+                                               f"The knowledge base has reports of {len(self.towns)} townships:"))
+        reply.lines = [f"{town.name}（{town.county or '—'}）：{'、'.join(map(str, town.years))}年" for town in self.towns]
+        return reply
+
+    def _ask_back(self, q: Question) -> Answer:
+        reply = Answer(q.text, False, self._say(q, "您问的是哪个乡镇？", "Which township do you mean?"))
+        reply.choices = [(town.id, f"{town.name}（{town.county}）" if town.county else town.name) for town in q.ambiguous]
+        reply.lines = [label for _, label in reply.choices]
+        return reply
+
+    def _unknowable(self, q: Question) -> Answer:
+        reply = Answer(q.text, False, self._say(q, f"法治政府建设报告不包含“{q.unknowable}”这类数据，我无法回答。",
+                                                f"The rule-of-law reports do not cover {q.unknowable}; I cannot answer that."))
+        if q.townships:
+            reply.notes.append(self._say(q, f"可以问{q.townships[0].name}的调解员、纠纷、普法宣传等数据。",
+                                         f"Ask about {q.townships[0].name}'s mediators, disputes or legal publicity."))
+        return reply
+
+    def _unknown_place(self, q: Question) -> Answer:
+        names = "、".join(town.name for town in self.towns[:12])
+        return Answer(q.text, False, self._say(q, f"知识库中没有{q.unknown_place}的报告。",
+                                               f"There is no report of {q.unknown_place} in the knowledge base."),
+                      notes=[self._say(q, f"现有：{names}", f"Townships: {names}")])
+
+    def _not_understood(self, q: Question) -> Answer:
+        reply = Answer(q.text, False, self._say(q, "没能理解这个问题。请写明乡镇和想了解的数据，例如：湘江源有多少人民调解员？",
+                                                "I did not understand. Name a township and a figure, e.g. "
+                                                "How many mediators does Xiangjiangyuan have?"))
+        return reply
+
+    # -- wording -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _say(q: Question, chinese: str, english: str) -> str:
+        return english if q.english else chinese
+
+    @staticmethod
+    def _town_en(town: Township) -> str:
+        return f"{pinyin(town.short).capitalize()} ({town.name})"
+
+    @staticmethod
+    def _town_en_name(fact: FactRow) -> str:
+        from knowledge.aliases import short_name
+
+        return f"{pinyin(short_name(fact.township)).capitalize()} ({fact.township})"
+
+    def _figure_en(self, fact: FactRow, metric: Metric | None) -> str:
+        if fact.value is None and fact.lower is not None and fact.upper is not None:
+            number = f"{_plain(fact.lower)}–{_plain(fact.upper)}"
+        else:
+            number = _EN_QUALIFIERS.get(fact.qualifier, "") + f"{_plain(fact.value)}"
+            number += "%" if fact.unit == "%" else ""
+        name = metric.en if metric else fact.subject
+        scope = f" ({fact.scope})" if fact.scope else ""
+        return f"{number} {name}{scope}"
+
+    def _headline(self, q: Question, fact: FactRow, metric: Metric | None) -> str:
+        if q.english:
+            return f"{self._town_en_name(fact)}, {fact.year}: {self._figure_en(fact, metric)}"
+        return f"{fact.township}（{fact.year}年）：" + self._figure_zh(fact, metric)
+
+    @staticmethod
+    def _figure_zh(fact: FactRow, metric: Metric | None) -> str:
+        # The report's own words for what is counted, unless they run long (年轻干部拥有行政执法证 → 行政执法证).
+        name = fact.subject if fact.subject and (len(fact.subject) <= 10 or not metric) else metric.zh
+        scope = f"（{fact.scope}）" if fact.scope else ""
+        return f"{name}{scope} {fact.figure}"
+
+    def _figure_line(self, q: Question, fact: FactRow, metric: Metric | None, with_town: bool = True) -> str:
+        if q.english:
+            figure = self._figure_en(fact, metric)
+            return f"{self._town_en_name(fact)} ({fact.year}): {figure}" if with_town else figure
+        figure = self._figure_zh(fact, metric)
+        return f"{fact.township}（{fact.year}年）：{figure}" if with_town else figure
+
+
+def _leftover(text: str, town: Township) -> bool:
+    """True when a question says more than the township's name (and question words): it asks something."""
+    rest = text
+    for word in sorted({town.name, town.short, town.county, "有多少", "多少", "几个", "怎么样", "情况", "的", "吗", "呢",
+                        "？", "?", "。", " "}, key=len, reverse=True):
+        rest = rest.replace(word, "") if word else rest
+    rest = "".join(char for char in rest if "\u4e00" <= char <= "\u9fff")
+    return len(rest) > 2
+
+
+def _answers_for(metric: Metric) -> set[str]:
+    """Metric ids that answer for ``metric``: itself, and for a family's plain member (纠纷) the whole family."""
+    if metric.family and not metric.verbs and metric.family == metric.id:
+        return {m.id for m in metrics().values() if m.family == metric.family}
+    return {metric.id}
+
+
+def _plain(number: float | None) -> str:
+    if number is None:
+        return "?"
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _sort_value(fact: FactRow) -> float:
+    return fact.value if fact.value is not None else (fact.lower or 0)
+
+
+def _best_first(facts: list[FactRow]) -> list[FactRow]:
+    """The fact to lead with first: a whole figure (no 每村 or 其中 scope) before parts, then the largest."""
+    return sorted(facts, key=lambda f: (bool(f.scope), -_sort_value(f) if f.value is not None or f.lower else 0,
+                                        f.position))
+
+
+def _quotes(facts: list[FactRow]) -> list[Quote]:
+    quotes, seen = [], set()
+    for fact in facts:
+        if fact.evidence not in seen:
+            seen.add(fact.evidence)
+            quotes.append(Quote(fact.evidence, fact.report, fact.section))
+    return quotes

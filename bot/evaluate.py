@@ -1,0 +1,68 @@
+"""Run a question file against a knowledge base and score it: correct, wrong figures, refusals.
+
+A question file is tab-separated: ``question`` and ``expect`` (words the first line must contain,
+joined by `` & ``; or ``REFUSE`` when the bot must not answer). A wrong figure, an answer that is
+not the expected one, is counted apart from refusals: it is the worst thing the bot can do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.answer import Answerer
+
+
+@dataclass
+class Outcome:
+    question: str
+    expect: str
+    verdict: str  # correct, wrong, refused
+    headline: str
+
+
+def score(answerer: Answerer, rows: list[dict]) -> list[Outcome]:
+    """Ask every question of ``rows`` (keys question, expect) and judge each first line."""
+    outcomes = []
+    for row in rows:
+        reply = answerer.answer(row["question"])
+        if row["expect"] == "REFUSE":
+            verdict = "correct" if not reply.answered else "wrong"
+        elif not reply.answered:
+            verdict = "refused"
+        else:
+            verdict = "correct" if all(part in reply.headline for part in row["expect"].split(" & ")) else "wrong"
+        outcomes.append(Outcome(row["question"], row["expect"], verdict, reply.headline))
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    """One line of figures: accuracy, wrong figures, refusals."""
+    total = len(outcomes)
+    counts = {verdict: sum(o.verdict == verdict for o in outcomes) for verdict in ("correct", "wrong", "refused")}
+    return (f"{total} questions: accuracy {counts['correct'] / total:.1%} ({counts['correct']}), "
+            f"wrong figures {counts['wrong']}, refusals {counts['refused']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__)
+    parser.add_argument("questions", type=Path, help="question file (tab-separated: question, expect[, kb])")
+    parser.add_argument("--db", type=Path, required=True, help="knowledge base to ask")
+    parser.add_argument("--kb", help="only rows whose kb column is this")
+    args = parser.parse_args(argv)
+    with open(args.questions, encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t")
+                if not args.kb or row.get("kb") == args.kb]
+    outcomes = score(Answerer(args.db), rows)
+    for outcome in outcomes:
+        if outcome.verdict != "correct":
+            print(f"{outcome.verdict.upper():8s} {outcome.question}  → {outcome.headline}  (want {outcome.expect})")
+    print(summary(outcomes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
