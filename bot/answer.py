@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.understand import Question, Understander
-from knowledge.aliases import pinyin
+from knowledge.aliases import pinyin, short_name
 from knowledge.query import FactRow, KnowledgeBase, SentenceRow, Township
 from knowledge.vocabulary import Metric, metrics
 
@@ -54,12 +54,12 @@ class Answerer:
     """Answers questions from one knowledge base. Build once per process; answering is then sub-millisecond."""
 
     def __init__(self, db_path: Path | str) -> None:
-        self.kb = KnowledgeBase(db_path)
+        self.path = Path(db_path)
         self.reload()
 
     def reload(self) -> None:
         """Re-read the knowledge base (after an upload or a rebuild)."""
-        self.kb = KnowledgeBase(self.kb.path)
+        self.kb = KnowledgeBase(self.path)
         self.towns = self.kb.townships()
         self.by_id = {town.id: town for town in self.towns}
         self.understander = Understander(self.towns, self.kb.aliases())
@@ -341,8 +341,6 @@ class Answerer:
 
     @staticmethod
     def _town_en_name(fact: FactRow) -> str:
-        from knowledge.aliases import short_name
-
         return f"{pinyin(short_name(fact.township)).capitalize()} ({fact.township})"
 
     def _figure_en(self, fact: FactRow, metric: Metric | None) -> str:

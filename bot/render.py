@@ -41,7 +41,8 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     pieces, current = [], ""
     for line in text.split("\n"):
         while len(line) > limit:  # a single line longer than a message: cut it (plain text only)
-            pieces.append(current) if current else None
+            if current:
+                pieces.append(current)
             current = ""
             pieces.append(line[:limit])
             line = line[limit:]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from knowledge.aliases import pinyin
+from knowledge.aliases import county_short, pinyin
 from knowledge.query import Township
 from knowledge.text import has_cjk, normalize
 from knowledge.vocabulary import Metric, metrics
@@ -59,7 +59,7 @@ class Understander:
         self.fuzzy_names = {town.name: town.id for town in townships} | {town.short: town.id for town in townships}
         self.counties = {}
         for town in townships:
-            for prefix in {town.county, town.county[:-1] if len(town.county) > 2 else ""} - {""}:
+            for prefix in {town.county, county_short(town.county)} - {""}:
                 self.counties.setdefault(prefix, set()).add(town.id)
         self._metric_terms = sorted(
             ((term, metric) for metric in metrics().values() for term in metric.terms), key=lambda item: -len(item[0]))
@@ -100,11 +100,11 @@ class Understander:
                 if county in text:
                     found.extend(sorted(ids))
         if not found:
-            self._fuzzy(question, spans)
+            self._fuzzy(question)
             return
         question.townships = [self.townships[i] for i in found]
 
-    def _fuzzy(self, question: Question, taken: list[tuple[int, int]]) -> None:
+    def _fuzzy(self, question: Question) -> None:
         """Typos and homophones: 湘江原 → 湘江源, 背子乡 → 背孜乡, xiangjiangyan → 湘江源."""
         text = question.text
         place = re.search(r"([\u4e00-\u9fff]{2,6}?)(?:瑶族乡|街道|镇|乡)", text)

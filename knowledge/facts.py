@@ -50,7 +50,7 @@ def extract_facts(sentence: str) -> list[Fact]:
         if sentence[:quantity.start].endswith(("平均", "每")):
             continue  # 平均一个行政村3人: the 一个 only sets the scope of the next figure
         subject = _subject(sentence, quantity, term_span, previous_end)
-        facts.append(Fact(metric.id if metric else "", subject, quantity, _scope(sentence, quantity, previous_end)))
+        facts.append(Fact(metric.id if metric else "", subject, quantity, _scope(sentence, quantity)))
     facts.extend(_named_facts(sentence))
     return facts
 
@@ -120,7 +120,7 @@ def _metric_for(sentence: str, quantity: Quantity, previous_end: int, next_start
         chosen = None  # 信访矛盾预防、…疏导5个环节: the figure counts the word after it, unknown to the lexicon
     else:
         chosen = best_lead or best_tail
-    if chosen is None and _scope(sentence, quantity, previous_end).startswith("平均"):
+    if chosen is None and _scope(sentence, quantity).startswith("平均"):
         # 积极培养各村法律明白人，平均一个行政村3人: the counted thing stands in the clause before.
         before_start, _ = _clause(sentence, max(clause_start - 1, 0), max(clause_start - 1, 0))
         earlier = _find_terms(sentence[before_start:clause_start], before_start, quantity.unit)
@@ -195,7 +195,7 @@ def _scope_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern) for pattern in vocabulary()["scope_patterns"])
 
 
-def _scope(sentence: str, quantity: Quantity, previous_end: int = 0) -> str:
+def _scope(sentence: str, quantity: Quantity) -> str:
     clause_start, _ = _clause(sentence, quantity.start, quantity.end)
     before = sentence[clause_start:quantity.end]  # with the figure: patterns look ahead to it
     for pattern in _scope_patterns():
