@@ -6,7 +6,9 @@ quotes the evidence and names its source. ``answered`` is False for refusals and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from bot.understand import Question, Understander
@@ -150,10 +152,13 @@ class Answerer:
     def _value(self, q: Question, town: Township) -> Answer:
         metric = q.metric
         facts, year, note = self._report_facts(town, q.year)
-        exact = _best_first([f for f in facts if f.metric in _answers_for(metric)])
-        family = [] if exact or not metric.family else _best_first(
-            [f for f in facts if f.metric and metrics()[f.metric].family == metric.family])
+        exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(metric)])
+        family = [] if exact or not metric.family else _closest_first(
+            q.text, [f for f in facts if f.metric and metrics()[f.metric].family == metric.family])
         chosen = exact or family
+        if not chosen and metric.names and any(f.metric == metric.names for f in facts):
+            q.metric = metrics()[metric.names]  # 乌苏 法律顾问: the report names its law firm, not a count
+            return self._named(q, town)
         if not chosen:
             return self._not_stated(q, town, facts, year)
         main, others = chosen[0], chosen[1:3]
@@ -186,12 +191,11 @@ class Answerer:
         rows = []
         for town in (q.townships if q.intent == "each" and len(q.townships) > 1 else self.towns):
             facts, year, _ = self._report_facts(town, q.year)
-            best = _best_first([f for f in facts if f.metric == metric.id and not f.scope])
+            best = _closest_first(q.text, [f for f in facts if f.metric == metric.id and not f.scope])
             if best and (best[0].value is not None or best[0].lower is not None):
                 rows.append(best[0])
         if not rows:
-            return Answer(q.text, False, self._say(q, f"知识库中的报告都没有说明{metric.zh}的数量。",
-                                                   f"No report in the knowledge base states {metric.en}."))
+            return self._no_totals(q)
         fewest = any(word in q.text for word in ("最少", "最低", "fewest", "least", "lowest"))
         rows.sort(key=lambda f: _sort_value(f), reverse=not fewest)
         if q.intent == "each" or len(rows) == 1:
@@ -212,12 +216,29 @@ class Answerer:
         reply.quotes = _quotes(rows[:1])
         return reply
 
+    def _no_totals(self, q: Question) -> Answer:
+        """No report states a total to rank by; show the per-village or partial figures there are, unranked."""
+        metric = q.metric
+        parts = []
+        for town in self.towns:
+            facts, _, _ = self._report_facts(town, q.year)
+            parts += _closest_first(q.text, [f for f in facts if f.metric == metric.id])[:1]
+        if not parts:
+            return Answer(q.text, False, self._say(q, f"知识库中的报告都没有说明{metric.zh}的数量。",
+                                                   f"No report in the knowledge base states {metric.en}."))
+        reply = Answer(q.text, False, self._say(q, f"报告没有给出{metric.zh}的总数，无法排名。报告中的说法：",
+                                                f"No report states a total of {metric.en}, so they cannot be ranked. "
+                                                f"What the reports say:"))
+        reply.lines = [self._figure_line(q, fact, metric) for fact in parts]
+        reply.quotes = _quotes(parts)
+        return reply
+
     def _compare(self, q: Question) -> Answer:
         rows = []
         for town in q.townships[:4]:
             facts, _, _ = self._report_facts(town, q.year)
-            exact = _best_first([f for f in facts if f.metric in _answers_for(q.metric)])
-            family = exact or _best_first([f for f in facts if f.metric and q.metric.family
+            exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(q.metric)])
+            family = exact or _closest_first(q.text, [f for f in facts if f.metric and q.metric.family
                                            and metrics()[f.metric].family == q.metric.family])
             if family:
                 rows.append(family[0])
@@ -362,6 +383,8 @@ class Answerer:
     def _figure_zh(fact: FactRow, metric: Metric | None) -> str:
         # The report's own words for what is counted, unless they run long (年轻干部拥有行政执法证 → 行政执法证).
         name = fact.subject if fact.subject and (len(fact.subject) <= 10 or not metric) else metric.zh
+        if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
+            return f"其中{name} {fact.figure}"
         scope = f"（{fact.scope}）" if fact.scope else ""
         return f"{name}{scope} {fact.figure}"
 
@@ -380,7 +403,7 @@ def _leftover(text: str, town: Township) -> bool:
                         "？", "?", "。", " "}, key=len, reverse=True):
         rest = rest.replace(word, "") if word else rest
     rest = "".join(char for char in rest if "\u4e00" <= char <= "\u9fff")
-    return len(rest) > 2
+    return len(rest) >= 2
 
 
 def _answers_for(metric: Metric) -> set[str]:
@@ -406,10 +429,46 @@ def _best_first(facts: list[FactRow]) -> list[FactRow]:
                                         f.position))
 
 
+def _closest_first(question: str, facts: list[FactRow]) -> list[FactRow]:
+    """``_best_first``, except that a fact whose subject shares more of the question's words leads.
+
+    湘江源 村级调委会 → the 村级调委会 figure, not the township's total; 武陵山 横幅 → 横幅, not 标语.
+    """
+    def shared(fact: FactRow) -> int:
+        subject = fact.subject.strip("[]（）() ")
+        match = SequenceMatcher(None, question, subject, autojunk=False).find_longest_match()
+        return match.size if match.size >= 2 else 0
+    return sorted(_best_first(facts), key=lambda fact: -shared(fact))
+
+
 def _quotes(facts: list[FactRow]) -> list[Quote]:
-    quotes, seen = [], set()
+    """One quote per evidence sentence, cut to the clauses that hold the facts' figures (for phones)."""
+    by_evidence: dict[str, list[FactRow]] = {}
     for fact in facts:
-        if fact.evidence not in seen:
-            seen.add(fact.evidence)
-            quotes.append(Quote(fact.evidence, fact.report, fact.section))
-    return quotes
+        by_evidence.setdefault(fact.evidence, []).append(fact)
+    return [Quote(_excerpt(evidence, [fact.figure for fact in group]), group[0].report, group[0].section)
+            for evidence, group in by_evidence.items()]
+
+
+_CLAUSE_END = re.compile(r"(?<=[，；。！？])")
+_QUOTE_MIN = 20  # characters: a clause shorter than this gets its neighbours for context
+
+
+def _excerpt(sentence: str, figures: list[str]) -> str:
+    """The clauses of ``sentence`` from the first to the last that holds one of ``figures``, with "……" where cut.
+
+    >>> _excerpt("全面深入宣传贯彻宪法和民法典，发放宣传资料8000余份，悬挂宣传横幅10条，营造了氛围。", ["10条"])
+    '……发放宣传资料8000余份，悬挂宣传横幅10条，……'
+    """
+    clauses = [clause for clause in _CLAUSE_END.split(sentence) if clause]
+    holding = [i for i, clause in enumerate(clauses) if any(figure and figure in clause for figure in figures)]
+    if not holding:
+        return sentence
+    first, last = min(holding), max(holding)
+    while sum(len(clause) for clause in clauses[first:last + 1]) < _QUOTE_MIN and (first > 0 or last < len(clauses) - 1):
+        if first > 0:
+            first -= 1
+        elif last < len(clauses) - 1:
+            last += 1
+    text = "".join(clauses[first:last + 1])
+    return ("……" if first > 0 else "") + text + ("……" if last < len(clauses) - 1 else "")

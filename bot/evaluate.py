@@ -1,8 +1,10 @@
 """Run a question file against a knowledge base and score it: correct, wrong figures, refusals.
 
 A question file is tab-separated: ``question`` and ``expect`` (words the first line must contain,
-joined by `` & ``; or ``REFUSE`` when the bot must not answer). A wrong figure, an answer that is
-not the expected one, is counted apart from refusals: it is the worst thing the bot can do.
+joined by `` & ``; or ``REFUSE`` when the bot must not answer). A question written ``+ 那执法证呢``
+is a follow-up: it is asked in the same conversation as the question above it. A wrong figure, an
+answer that is not the expected one, is counted apart from refusals: it is the worst thing the bot
+can do.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answer import Answerer
+from bot.answer import Answerer, Conversation
 
 
 @dataclass
@@ -25,10 +27,19 @@ class Outcome:
 
 
 def score(answerer: Answerer, rows: list[dict]) -> list[Outcome]:
-    """Ask every question of ``rows`` (keys question, expect) and judge each first line."""
+    """Ask every question of ``rows`` (keys question, expect) and judge each first line.
+
+    Each question starts a new conversation unless it is a follow-up (``+ `` before it).
+    """
     outcomes = []
+    conversation = Conversation()
     for row in rows:
-        reply = answerer.answer(row["question"])
+        text = row["question"]
+        if text.startswith("+ "):
+            text = text[2:]
+        else:
+            conversation = Conversation()
+        reply = answerer.answer(text, conversation)
         if row["expect"] == "REFUSE":
             verdict = "correct" if not reply.answered else "wrong"
         elif not reply.answered:

@@ -20,6 +20,7 @@ from knowledge.text import has_cjk, normalize
 from knowledge.vocabulary import Metric, metrics
 
 _YEAR = re.compile(r"(20\d{2})\s*年?")
+_ASKED_UNIT = re.compile(r"(?:多少|几)([\u4e00-\u9fff]{1,2})")
 _FUZZY_CUTOFF = 80
 _CLOSE = 3  # two fuzzy candidates this close in score are ambiguous
 
@@ -55,8 +56,13 @@ class Understander:
         for alias, township_id, _kind in aliases:
             if township_id in self.townships:
                 self.alias_ids.setdefault(alias, set()).add(township_id)
-        self.pinyin_names = {pinyin(town.short): town.id for town in townships}
-        self.fuzzy_names = {town.name: town.id for town in townships} | {town.short: town.id for town in townships}
+        # name → township ids: two townships may share a short name or its pinyin (新华乡, 新化乡: xinhua)
+        self.pinyin_names: dict[str, set[int]] = {}
+        self.fuzzy_names: dict[str, set[int]] = {}
+        for town in townships:
+            self.pinyin_names.setdefault(pinyin(town.short), set()).add(town.id)
+            for name in (town.name, town.short):
+                self.fuzzy_names.setdefault(name, set()).add(town.id)
         self.counties = {}
         for town in townships:
             for prefix in {town.county, county_short(town.county)} - {""}:
@@ -82,7 +88,7 @@ class Understander:
 
     def _find_townships(self, question: Question) -> None:
         text = question.text
-        found: list[int] = []
+        named: list[tuple[int, set[int]]] = []  # (where in the question, the townships a name fits)
         spans: list[tuple[int, int]] = []
         for length in range(8, 1, -1):
             for start in range(0, max(len(text) - length + 1, 0)):
@@ -90,11 +96,16 @@ class Understander:
                 ids = self.alias_ids.get(piece) or self.alias_ids.get(piece.lower())
                 if ids and not any(s <= start < e for s, e in spans):
                     spans.append((start, start + length))
-                    found.extend((start, i) for i in sorted(ids) if i not in {f for _, f in found})
-        found = [township_id for _, township_id in sorted(found)]  # in the order the question names them
-        for word in re.findall(r"[a-z]+", text.lower()):
-            if word in self.pinyin_names and self.pinyin_names[word] not in found:
-                found.append(self.pinyin_names[word])
+                    named.append((start, ids))
+        for match in re.finditer(r"[a-z]+", text.lower()):
+            if ids := self.pinyin_names.get(match.group()):
+                named.append((len(text) + match.start(), ids))
+        named.sort(key=lambda item: item[0])  # in the order the question names them
+        if named and all(len(ids) > 1 for _, ids in named):
+            # every name in the question fits several townships (xinhua: 新华乡 or 新化乡): ask which
+            question.ambiguous = [self.townships[i] for i in sorted(set().union(*(ids for _, ids in named)))][:4]
+            return
+        found = list(dict.fromkeys(i for _, ids in named for i in sorted(ids)))
         if not found:
             for county, ids in self.counties.items():
                 if county in text:
@@ -111,17 +122,19 @@ class Understander:
         candidates = [place.group(0), place.group(1)] if place else []
         candidates += re.findall(r"[\u4e00-\u9fff]{2,4}", text)[:3] + re.findall(r"[a-z]{5,}", text.lower())
         best: dict[int, float] = {}
+
+        def consider(query: str, choices: dict[str, set[int]], cutoff: float, penalty: float = 0) -> None:
+            for name, score, _ in process.extract(query, list(choices), scorer=fuzz.ratio, limit=3):
+                if score >= cutoff:
+                    for township_id in choices[name]:
+                        best[township_id] = max(best.get(township_id, 0), score - penalty)
+
         for candidate in candidates:
-            ascii_word = candidate.isascii()
-            choices = self.pinyin_names if ascii_word else self.fuzzy_names
-            for name, score, _ in process.extract(candidate, list(choices), scorer=fuzz.ratio, limit=3):
-                if score >= _FUZZY_CUTOFF:
-                    best[choices[name]] = max(best.get(choices[name], 0), score)
-            if not ascii_word:  # homophones: compare pinyin
-                for name, score, _ in process.extract(pinyin(candidate), list(self.pinyin_names), scorer=fuzz.ratio,
-                                                      limit=3):
-                    if score >= 90:
-                        best[self.pinyin_names[name]] = max(best.get(self.pinyin_names[name], 0), score - 1)
+            if candidate.isascii():
+                consider(candidate, self.pinyin_names, _FUZZY_CUTOFF)
+            else:
+                consider(candidate, self.fuzzy_names, _FUZZY_CUTOFF)
+                consider(pinyin(candidate), self.pinyin_names, 90, penalty=1)  # homophones: 背子乡 → 背孜乡
         if not best:
             if place and not any(word in place.group(0) for word in ("乡镇", "哪个", "各")):
                 question.unknown_place = place.group(0)
@@ -147,8 +160,13 @@ class Understander:
             return
         longest = max(len(term) for _, term, _ in hits)
         top = [metric for _, term, metric in hits if len(term) == longest]
+        if asked := _ASKED_UNIT.search(text):  # 排查矛盾纠纷多少场次: the unit tells screenings from disputes
+            units = (asked.group(1), asked.group(1)[:1])
+            top = [metric for metric in top if any(metric.accepts_unit(unit) for unit in units)] or top
         verbs = [metric for metric in top if metric.verbs and any(verb in text for verb in metric.verbs)]
         plain = [metric for metric in top if not metric.verbs]
         english_verbs = [metric for metric in {m.id: m for _, _, m in hits}.values()
                          if metric.verbs and any(word in lowered for word in metric.ask)]
         question.metric = (verbs or english_verbs or plain or top)[0]
+        if question.metric.names and any(word in lowered for word in _intents()["which"]["words"]):
+            question.metric = metrics()[question.metric.names]  # 示范村是哪个: a name, not a count

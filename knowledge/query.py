@@ -72,9 +72,12 @@ def _plain(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+# How a report is cited: its title, or, when the text has none, the township, year and file it came from.
+_REPORT_NAME = "coalesce(nullif(r.title, ''), t.name || r.year || '年报告（' || r.source || '）')"
+
 _FACT_SQL = """
 select t.name as township, t.county, t.province, r.year, f.metric, f.subject, f.value, f.lower, f.upper,
-       f.qualifier, f.unit, f.figure, f.scope, f.name, s.text as evidence, r.title as report,
+       f.qualifier, f.unit, f.figure, f.scope, f.name, s.text as evidence, {REPORT_NAME} as report,
        sec.heading as section, s.kind as section_kind, t.id as township_id, r.id as report_id,
        s.position as position
 from facts f
@@ -82,7 +85,7 @@ join reports r on r.id = f.report_id
 join townships t on t.id = r.township_id
 join sentences s on s.id = f.sentence_id
 join sections sec on sec.id = s.section_id
-"""
+""".replace("{REPORT_NAME}", _REPORT_NAME)
 
 
 class KnowledgeBase:
@@ -169,9 +172,9 @@ class KnowledgeBase:
 
 
 _SENTENCE_SQL = """
-select t.name, r.year, s.text, sec.heading, s.kind, r.title, t.id, r.id, s.position
+select t.name, r.year, s.text, sec.heading, s.kind, {REPORT_NAME}, t.id, r.id, s.position
 from sentences s
 join reports r on r.id = s.report_id
 join townships t on t.id = r.township_id
 join sections sec on sec.id = s.section_id
-"""
+""".replace("{REPORT_NAME}", _REPORT_NAME)

@@ -30,6 +30,7 @@ class Metric:
     family: str = ""
     ask: tuple[str, ...] = ()
     kind: str = "count"  # "count": a figure; "named": a name the report states (a law firm)
+    names: str = ""  # the named metric that says which one (legal_advisers → law_firm)
 
     def accepts_unit(self, unit: str) -> bool:
         """True when a figure counted in ``unit`` can be this metric."""
@@ -46,6 +47,7 @@ def metrics() -> dict[str, Metric]:
             id=entry["id"], zh=entry["zh"], en=entry["en"], terms=tuple(entry["terms"]),
             verbs=tuple(entry.get("verbs", ())), units=tuple(entry.get("units", ())),
             family=entry.get("family", ""), ask=tuple(entry.get("ask", ())), kind=entry.get("kind", "count"),
+            names=entry.get("names", ""),
         )
         for entry in entries
     }

@@ -42,6 +42,15 @@ def seeds_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def twins_db(tmp_path_factory) -> Path:
+    """The seeds plus two made-up townships whose names sound alike (新华乡, 新化乡: both xinhua)."""
+    path = tmp_path_factory.mktemp("kb") / "twins.db"
+    results = ingest([bundled_seeds(), DATA / "twins"], path)
+    assert not [result.error for result in results if result.failed]
+    return path
+
+
+@pytest.fixture(scope="session")
 def corpus_db(tmp_path_factory) -> Path:
     """A knowledge base built from the 40 corpus reports."""
     if not corpus_index():

@@ -78,3 +78,53 @@ def test_chat_carries_follow_ups_over_a_pipe(seeds_db):
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     assert [reply["answered"] for reply in replies] == [True, True]
     assert "7人" in replies[0]["text"] and replies[1]["facts"][0]["township"] == "背孜乡"
+
+
+@pytest.mark.parametrize("text", ["新花乡有多少调解员", "xinhua tiaojieyuan"])
+def test_a_name_that_fits_two_townships_is_asked_back(twins_db, text):
+    reply = Answerer(twins_db).answer(text)
+    assert not reply.answered and reply.facts == []
+    assert sorted(label for _, label in reply.choices) == ["新化乡（安化县）", "新华乡（平阳县）"]
+
+
+def test_choosing_a_township_answers_and_carries_on(twins_db):
+    answerer, conversation = Answerer(twins_db), Conversation()
+    asked = answerer.answer("新花乡有多少调解员", conversation)
+    chosen = {label: township_id for township_id, label in asked.choices}
+    reply = answerer.answer_choice(chosen["新化乡（安化县）"], asked.question, conversation)
+    assert reply.answered and reply.headline == "新化乡（2024年）：人民调解员 7名"
+    follow_up = answerer.answer("那执法证呢", conversation)
+    assert follow_up.headline.startswith("新化乡") and "14人" in follow_up.headline
+
+
+def test_a_full_name_is_not_ambiguous(twins_db):
+    reply = Answerer(twins_db).answer("平阳县新华乡调解员")
+    assert reply.answered and reply.headline == "新华乡（2024年）：人民调解员 12名"
+
+
+@pytest.mark.parametrize("question, lead", [
+    ("湘江源 村级调委会", "村级调委会 5个"),
+    ("湘江源有几个调委会", "调委会 6个"),
+    ("武陵山乡悬挂了多少横幅", "横幅"),
+    ("四棵树镇 宅基地纠纷", "宅基地纠纷 1次"),
+])
+def test_the_fact_worded_like_the_question_leads(seeds_answerer, question, lead):
+    assert lead in seeds_answerer.answer(question).headline
+
+
+def test_quotes_are_cut_to_the_clauses_around_the_figure(seeds_answerer):
+    reply = seeds_answerer.answer("武陵山乡2022年办理了多少信访事项")
+    [quote] = reply.quotes
+    assert "17件" in quote.text and len(quote.text) < len(reply.facts[0].evidence)
+    assert quote.text.startswith("……") or reply.facts[0].evidence.startswith(quote.text.rstrip("…"))
+
+
+def test_per_village_figures_are_not_ranked_as_totals(seeds_answerer):
+    reply = seeds_answerer.answer("哪个乡镇法律明白人最多")
+    assert not reply.answered and "无法排名" in reply.headline
+    assert len(reply.lines) == 2 and all("村" in line for line in reply.lines)
+
+
+def test_a_which_question_gets_the_name(seeds_answerer):
+    assert "文殊庵村" in seeds_answerer.answer("莲池镇的民主法治示范村是哪个").headline
+    assert "雪峰律师事务所" in seeds_answerer.answer("乌苏 法律顾问").headline
