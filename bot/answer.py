@@ -6,12 +6,14 @@ quotes the evidence and names its source. ``answered`` is False for refusals and
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot.understand import Question, Understander
+from bot.understand import Question, Understander, intents
+from knowledge.segment import Segmenter
 from knowledge.aliases import pinyin, short_name
 from knowledge.query import FactRow, KnowledgeBase, SentenceRow, Township
 from knowledge.vocabulary import Metric, metrics
@@ -57,6 +59,7 @@ class Answerer:
 
     def __init__(self, db_path: Path | str) -> None:
         self.path = Path(db_path)
+        self.segmenter = Segmenter()  # for passages on topics the lexicon does not know; loads on first use
         self.reload()
 
     def reload(self) -> None:
@@ -65,6 +68,7 @@ class Answerer:
         self.towns = self.kb.townships()
         self.by_id = {town.id: town for town in self.towns}
         self.understander = Understander(self.towns, self.kb.aliases())
+        self.segmenter.add_words(town.name for town in self.towns)
         self.facts_by_town: dict[int, list[FactRow]] = {}
         for fact in self.kb.facts():
             self.facts_by_town.setdefault(fact.township_id, []).append(fact)
@@ -134,8 +138,7 @@ class Answerer:
         if q.metric:
             return self._value(q, town)
         if q.intent != "overview" and len(q.text) > 6 and _leftover(q.text, town):
-            facts, year, _ = self._report_facts(town, q.year)
-            return self._not_stated(q, town, facts, year)  # asks about something the lexicon does not know
+            return self._passages_about(q, town, _leftover(q.text, town))  # a topic the lexicon does not know
         return self._overview(q, town)
 
     def _report_facts(self, town: Township, year: int | None) -> tuple[list[FactRow], int, str]:
@@ -264,7 +267,8 @@ class Answerer:
     def _passages(self, q: Question, town: Township, kind: str) -> Answer:
         reports = self.kb.reports(town.id)
         report = next((r for r in reports if r["year"] == q.year), reports[0])
-        sentences = [s for s in self.kb.sentences(report["id"], (kind,)) if len(s.text) > 15]  # not bare headings
+        sentences = [s for s in self.kb.sentences(report["id"], (kind,))  # not the headings themselves
+                     if len(s.text) > 15 and s.text.rstrip("。：:") != s.section.rstrip("。：:")]
         label = {"problems": ("存在的问题", "problems"), "plans": ("下一步工作安排", "plans")}[kind]
         if not sentences:
             return Answer(q.text, False, self._say(q, f"{town.name}（{report['year']}年）的报告没有{label[0]}这一部分。",
@@ -290,6 +294,23 @@ class Answerer:
                                                    f"{town.name}'s {year} report does not name the {q.metric.en}."))
         reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）报告中相关的说法：",
                                                f"{self._town_en(town)} ({year}), what the report says:"))
+        reply.quotes = [Quote(hit.text, hit.report, hit.section) for hit in hits]
+        return reply
+
+    def _passages_about(self, q: Question, town: Township, topic: str) -> Answer:
+        """A topic the lexicon does not know (综治中心): quote the report's sentences on it, claim no figure."""
+        facts, year, _ = self._report_facts(town, q.year)
+        report_id = next(r["id"] for r in self.kb.reports(town.id) if r["year"] == year)
+        words = [word for word in self.segmenter.words(topic) if len(word) >= 2]
+        covered = lambda hit: sum(len(word) for word in words if word in hit.text)  # noqa: E731
+        hits = self.kb.search(words, report_ids=[report_id], limit=5)
+        best = max(map(covered, hits), default=0)
+        hits = [hit for hit in hits if best and covered(hit) == best][:3]  # 综治中心: not every 中心
+        if not hits:
+            return self._not_stated(q, town, facts, year)
+        shown = "、".join(dict.fromkeys(word for word in words if any(word in hit.text for hit in hits)))
+        reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）报告中关于“{shown}”的原文：",
+                                               f"{self._town_en(town)} ({year}), what the report says on {shown}:"))
         reply.quotes = [Quote(hit.text, hit.report, hit.section) for hit in hits]
         return reply
 
@@ -396,14 +417,18 @@ class Answerer:
         return f"{fact.township}（{fact.year}年）：{figure}" if with_town else figure
 
 
-def _leftover(text: str, town: Township) -> bool:
-    """True when a question says more than the township's name (and question words): it asks something."""
+def _leftover(text: str, town: Township) -> str:
+    """What a question says besides the township's name and question words ("" when nothing is left)."""
     rest = text
-    for word in sorted({town.name, town.short, town.county, "有多少", "多少", "几个", "怎么样", "情况", "的", "吗", "呢",
-                        "？", "?", "。", " "}, key=len, reverse=True):
-        rest = rest.replace(word, "") if word else rest
-    rest = "".join(char for char in rest if "\u4e00" <= char <= "\u9fff")
-    return len(rest) >= 2
+    for word in sorted({town.name, town.short, town.county, *_question_words()}, key=len, reverse=True):
+        rest = rest.replace(word, " ") if word else rest
+    rest = "".join(char if "\u4e00" <= char <= "\u9fff" else " " for char in rest)
+    return rest.strip() if len(rest.replace(" ", "")) >= 2 else ""
+
+
+@functools.cache
+def _question_words() -> tuple[str, ...]:
+    return tuple(intents()["question_words"]["words"])
 
 
 def _answers_for(metric: Metric) -> set[str]:

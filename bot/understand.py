@@ -42,7 +42,8 @@ class Question:
 
 
 @functools.cache
-def _intents() -> dict:
+def intents() -> dict:
+    """The question vocabulary of ``data_intents.toml``: intents, unknowable things, which-words, question words."""
     with open(Path(__file__).parent / "data_intents.toml", "rb") as handle:
         return tomllib.load(handle)
 
@@ -79,9 +80,9 @@ class Understander:
         lowered = canonical.lower()
         if match := _YEAR.search(canonical):
             question.year = int(match.group(1))
-        question.intent = next((entry["name"] for entry in _intents()["intent"]
+        question.intent = next((entry["name"] for entry in intents()["intent"]
                                 if any(word.lower() in lowered for word in entry["words"])), "value")
-        question.unknowable = next((word for word in _intents()["unknowable"]["words"] if word.lower() in lowered), "")
+        question.unknowable = next((word for word in intents()["unknowable"]["words"] if word.lower() in lowered), "")
         self._find_townships(question)
         self._find_metric(question)
         return question
@@ -168,5 +169,5 @@ class Understander:
         english_verbs = [metric for metric in {m.id: m for _, _, m in hits}.values()
                          if metric.verbs and any(word in lowered for word in metric.ask)]
         question.metric = (verbs or english_verbs or plain or top)[0]
-        if question.metric.names and any(word in lowered for word in _intents()["which"]["words"]):
+        if question.metric.names and any(word in lowered for word in intents()["which"]["words"]):
             question.metric = metrics()[question.metric.names]  # 示范村是哪个: a name, not a count

@@ -128,3 +128,15 @@ def test_per_village_figures_are_not_ranked_as_totals(seeds_answerer):
 def test_a_which_question_gets_the_name(seeds_answerer):
     assert "文殊庵村" in seeds_answerer.answer("莲池镇的民主法治示范村是哪个").headline
     assert "雪峰律师事务所" in seeds_answerer.answer("乌苏 法律顾问").headline
+
+
+def test_a_topic_the_lexicon_does_not_know_is_answered_from_passages(seeds_answerer):
+    reply = seeds_answerer.answer("武陵山乡有几个综治中心")
+    assert reply.answered and reply.facts == []  # quoted, not turned into a figure
+    assert [quote.text for quote in reply.quotes if "综治中心" in quote.text] == [q.text for q in reply.quotes]
+
+
+def test_problems_are_quoted_without_the_heading(seeds_answerer):
+    reply = seeds_answerer.answer("背孜乡的不足")
+    assert reply.answered and reply.quotes
+    assert all(quote.text.rstrip("。") != quote.section.rstrip("。") for quote in reply.quotes)
