@@ -98,6 +98,24 @@ class Answerer:
             conversation.townships, conversation.metric = question.townships, question.metric or conversation.metric
         return reply
 
+    def townships(self, english: bool = False) -> Answer:
+        """The townships in the knowledge base with their years (/towns)."""
+        return self._list_towns(Question("", english))
+
+    def town_card(self, name: str) -> Answer:
+        """One township's key figures on one screen (/town NAME); asks back or refuses like ``answer``."""
+        question = self.understander.understand(name[:_MAX_QUESTION])
+        question.intent, question.metric = "overview", None
+        if question.townships and not question.ambiguous:
+            return self._overview(question, question.townships[0])
+        reply = self._dispatch(question)
+        reply.answered = False
+        return reply
+
+    def help(self, english: bool = False) -> Answer:
+        """What the bot can answer, with example questions."""
+        return self._help(Question("", english))
+
     # -- understanding helpers -------------------------------------------------------------
 
     def _carry(self, question: Question, conversation: Conversation) -> None:

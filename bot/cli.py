@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="one JSON object per reply")
     chat.set_defaults(run=_chat)
 
+    serve = commands.add_parser("serve", help="run the Telegram bot (settings from the environment; see README)")
+    serve.set_defaults(run=_serve)
+
     facts = commands.add_parser("facts", help="list the facts in the knowledge base")
     facts.add_argument("--town", help="only this township (any of its names)")
     facts.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -135,6 +138,20 @@ def _chat(args: argparse.Namespace) -> int:
             print(_reply(answerer.answer(line.strip(), conversation), args.json), flush=True)
             if interactive or not args.json:
                 print()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"township-bot serve: {error}", file=sys.stderr)
+        return 2
+    from bot.telegram_bot import serve
+
+    serve(settings, ensure_database(args.db or settings.db_path))
+    return 0
 
 
 def _facts(args: argparse.Namespace) -> int:

@@ -71,6 +71,20 @@ def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult]
     return results
 
 
+def ingest_upload(name: str, data: bytes, db_path: Path) -> FileResult:
+    """Read one uploaded file (its ``name`` and bytes) into the knowledge base at ``db_path``, atomically.
+
+    Nothing is written unless the file reads and parses: a bad upload leaves the knowledge base as it was.
+    """
+    path = Path(Path(name).name)  # only the file name counts: its suffix says how to read it
+    try:
+        report = read_report(path, data, path.name)
+    except (ReadError, ParseError) as error:
+        return FileResult(path, "failed", error=str(error))
+    [stored] = write_reports(db_path, [report])
+    return FileResult(path, stored.status, report)
+
+
 def bundled_seeds() -> Path:
     """The folder of the five reports that ship with the package."""
     here = Path(__file__).parent

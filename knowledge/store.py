@@ -9,10 +9,13 @@ original, so a build that fails or is killed half-way leaves the knowledge base 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +55,23 @@ def write_reports(path: Path | str, reports: list[Report], segmenter: Segmenter 
     path.parent.mkdir(parents=True, exist_ok=True)
     segmenter = segmenter or Segmenter()
     segmenter.add_words(report.header.township for report in reports)
+    with _writer_lock(path):
+        return _write_atomically(path, reports, segmenter)
+
+
+@contextlib.contextmanager
+def _writer_lock(path: Path) -> Iterator[None]:
+    """One writer at a time per knowledge base (a bot upload and a `build` may overlap): each copies the
+    file and replaces it, so without the lock the later one would drop the earlier one's reports."""
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_atomically(path: Path, reports: list[Report], segmenter: Segmenter) -> list[Stored]:
     handle, scratch = tempfile.mkstemp(prefix=path.name + ".", suffix=".building", dir=path.parent)
     os.close(handle)
     try:

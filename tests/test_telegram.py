@@ -1,0 +1,289 @@
+"""The Telegram bot: the real Application polling a fake Bot API server over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from telegram import Update
+
+from bot.settings import Settings, SettingsError, load_settings
+from bot.telegram_bot import _post_init, build_application
+from conftest import DATA, ROOT
+from fake_telegram import FakeTelegram, callback, edited, inline_query, message
+
+STAFF, ADMIN, STRANGER = 1001, 1002, 6666
+GROUP = -100500
+
+
+class RunningBot:
+    """The Application started and polling in a thread of its own, as ``serve`` runs it."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        self.stopping = asyncio.Event()
+        self.loop = asyncio.get_running_loop()
+        async with self.application:
+            await _post_init(self.application)
+            await self.application.start()
+            await self.application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
+            self.ready.set()
+            await self.stopping.wait()
+            await self.application.updater.stop()
+            await self.application.stop()
+
+    def __enter__(self) -> RunningBot:
+        self.thread.start()
+        assert self.ready.wait(15), "the bot did not start"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.loop.call_soon_threadsafe(self.stopping.set)
+        self.thread.join(15)
+
+
+@pytest.fixture
+def fake():
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def kb(tmp_path, twins_db) -> Path:
+    """A private copy of the seeds-and-twins knowledge base: uploads may change it."""
+    path = tmp_path / "kb.db"
+    shutil.copy(twins_db, path)
+    return path
+
+
+@pytest.fixture
+def bot(fake, kb, tmp_path):
+    settings = Settings(token=fake.token, db_path=kb, api_url=fake.api_url, allowed_users=frozenset({STAFF}),
+                        allowed_chats=frozenset({GROUP}), admin_users=frozenset({ADMIN}),
+                        audit_log=tmp_path / "uploads.log")
+    with RunningBot(build_application(settings, kb)) as running:
+        yield running
+
+
+def ask(fake, text, user_id=STAFF, chat_id=None, count=1):
+    """Send ``text`` and return the bot's new replies to that chat (at least ``count``)."""
+    chat = chat_id or user_id
+    before = len(fake.sent(chat_id=chat))
+    fake.push(message(text, user_id, chat))
+    return fake.wait_sent(before + count, chat_id=chat)[before:]
+
+
+def test_start_sets_the_menu_and_shows_examples(fake, bot):
+    [reply] = ask(fake, "/start")
+    assert "湘江源有多少人民调解员" in reply["text"] and reply["parse_mode"] == "HTML"
+    [menu] = fake.sent("setMyCommands")
+    assert {command["command"] for command in menu["commands"]} >= {"start", "help", "towns", "town", "q", "about"}
+
+
+def test_a_question_gets_the_figure_first_with_its_source(fake, bot):
+    [reply] = ask(fake, "湘江源有多少人民调解员？")
+    assert reply["text"].startswith("<b>湘江源瑶族乡（2024年）：人民调解员 6名</b>")
+    assert "<blockquote>" in reply["text"] and "湘江源瑶族乡法治政府建设工作情况报告" in reply["text"]
+    typing = [i for i, (name, _) in enumerate(fake.calls) if name == "sendChatAction"]
+    answer = [i for i, (name, params) in enumerate(fake.calls) if name == "sendMessage"]
+    assert typing and typing[0] < answer[0]  # the typing indicator comes first
+
+
+def test_follow_ups_are_kept_per_chat(fake, bot):
+    other = STAFF + 1
+    bot.application.bot_data["settings"] = _with_users(bot, STAFF, other)
+    ask(fake, "湘江源有多少人民调解员", STAFF)
+    ask(fake, "背孜乡有几个执法人员", other)
+    [first] = ask(fake, "那执法证呢", STAFF)
+    [second] = ask(fake, "那网格呢", other)
+    assert "湘江源瑶族乡（2024年）：" in first["text"] and "11名" in first["text"]
+    assert "背孜乡（2023年）：" in second["text"] and "10个" in second["text"]
+
+
+def test_groups_answer_q_commands_only(fake, bot):
+    [reply] = ask(fake, "/q@township_test_bot 湘江源调解员", STAFF, GROUP)
+    assert "6名" in reply["text"]
+    fake.push(message("湘江源调解员", STAFF, GROUP))  # plain text in a group is not for the bot
+    [after] = ask(fake, "/q 背孜乡执法人员", STAFF, GROUP)
+    assert "7人" in after["text"] and len(fake.sent(chat_id=GROUP)) == 2
+
+
+def test_a_stranger_learns_only_their_id_once(fake, bot):
+    [reply] = ask(fake, "湘江源有多少人民调解员", STRANGER)
+    assert str(STRANGER) in reply["text"] and "6名" not in reply["text"]
+    fake.push(message("/towns", STRANGER))
+    fake.push(inline_query("湘江源 调解员", STRANGER))
+    fake.push(callback("t:1:1", STRANGER, reply))
+    ask(fake, "/about")  # a staff message after them: by now the stranger's updates were handled
+    assert len(fake.sent(chat_id=STRANGER)) == 1
+    assert fake.sent("answerInlineQuery") == [] and fake.sent("answerCallbackQuery") == []
+
+
+def test_inline_mode_offers_the_answer(fake, bot):
+    fake.push(inline_query("湘江源 调解员", STAFF))
+    [offer] = fake.wait_sent(1, "answerInlineQuery")
+    [result] = offer["results"]
+    assert "6名" in result["title"]
+    assert result["input_message_content"]["message_text"].startswith("<b>湘江源瑶族乡")
+
+
+def test_inline_mode_offers_one_answer_per_township_when_unsure(fake, bot):
+    fake.push(inline_query("新花乡 调解员", STAFF))
+    [offer] = fake.wait_sent(1, "answerInlineQuery")
+    titles = sorted(result["title"] for result in offer["results"])
+    assert titles == ["新化乡（2024年）：人民调解员 7名", "新华乡（2024年）：人民调解员 12名"]
+
+
+def test_ambiguity_asks_with_buttons_and_the_choice_edits_the_message(fake, bot):
+    [asked] = ask(fake, "新花乡有多少调解员")
+    buttons = [row[0] for row in asked["reply_markup"]["inline_keyboard"]]
+    assert sorted(button["text"] for button in buttons) == ["新化乡（安化县）", "新华乡（平阳县）"]
+    assert all(len(button["callback_data"].encode()) <= 64 for button in buttons)
+    chosen = next(button for button in buttons if button["text"].startswith("新化乡"))
+    fake.push(callback(chosen["callback_data"], STAFF, asked))
+    [edit] = fake.wait_sent(1, "editMessageText")
+    assert edit["text"].startswith("<b>新化乡（2024年）：人民调解员 7名</b>")
+    assert fake.sent("answerCallbackQuery")
+    [follow_up] = ask(fake, "那执法证呢")  # the choice carries on in the conversation
+    assert "新化乡" in follow_up["text"] and "14人" in follow_up["text"]
+
+
+def test_an_admin_upload_is_read_audited_and_answered_from(fake, bot, kb, tmp_path):
+    report = (DATA / "upload" / "2025-qinghe.txt").read_bytes()
+    [reply] = ask_document(fake, "2025-qinghe.txt", report, ADMIN)
+    assert "已读入：清河镇（2025年）" in reply["text"] and "数据：" in reply["text"]
+    assert any(path.endswith("2025-qinghe.txt") for path in fake.downloads)  # fetched over /file/bot…
+    [answer] = ask(fake, "清河镇有多少人民调解员")
+    assert "清河镇（2025年）：人民调解员 9名" in answer["text"]
+    [record] = [json.loads(line) for line in (tmp_path / "uploads.log").read_text("utf-8").splitlines()]
+    assert record["user"] == str(ADMIN) and record["file"] == "2025-qinghe.txt" and record["status"] == "added"
+    assert record["sha256"] == hashlib.sha256(report).hexdigest()
+
+
+@pytest.mark.parametrize("name, data, says", [
+    ("garbage.txt", bytes(range(256)) * 40, "没有读入"),
+    ("empty.txt", b"", "空的"),
+    ("scan.pdf", b"%PDF-1.4 fake", "只接受"),
+    ("notes.txt", "今天开会，讨论了工作。".encode(), "没有读入"),
+])
+def test_a_bad_upload_gets_a_clear_reply_and_changes_nothing(fake, bot, kb, name, data, says):
+    before = hashlib.sha256(kb.read_bytes()).hexdigest()
+    [reply] = ask_document(fake, name, data, ADMIN)
+    assert says in reply["text"]
+    assert hashlib.sha256(kb.read_bytes()).hexdigest() == before
+
+
+def test_only_admins_upload(fake, bot, kb):
+    before = kb.read_bytes()
+    [reply] = ask_document(fake, "2025-qinghe.txt", (DATA / "upload" / "2025-qinghe.txt").read_bytes(), STAFF)
+    assert "只有管理员" in reply["text"] and kb.read_bytes() == before and fake.downloads == []
+
+
+def test_a_long_answer_is_split_into_valid_messages(fake, bot):
+    ask_document(fake, "2025-qinghe.txt", (DATA / "upload" / "2025-qinghe.txt").read_bytes(), ADMIN)
+    replies = ask(fake, "清河镇存在哪些问题", count=2)
+    assert len(replies) >= 2  # the fake refuses any message over 4096 characters or with broken HTML
+    assert "&lt;" in "".join(reply["text"] for reply in replies)  # the report's "<" arrives escaped
+
+
+@pytest.mark.parametrize("update, says", [
+    (message("", STAFF, sticker={"file_id": "s1", "file_unique_id": "s1u", "type": "regular", "width": 512,
+                                 "height": 512, "is_animated": False, "is_video": False}), "文字"),
+    (message("", STAFF, photo=[{"file_id": "p1", "file_unique_id": "p1u", "width": 90, "height": 90}]), "文字"),
+    (message("", STAFF, voice={"file_id": "v1", "file_unique_id": "v1u", "duration": 3}), "文字"),
+    (edited("湘江源有多少人民调解员", STAFF), "6名"),
+    (message("调解员" * 3400, STAFF), "太长"),
+    (message("tlhIngan Hol Dajatlh", STAFF), "did not understand"),
+])
+def test_other_messages_get_a_helpful_reply(fake, bot, update, says):
+    fake.push(update)
+    [reply] = fake.wait_sent(1, chat_id=STAFF)
+    assert says in reply["text"]
+
+
+def test_rate_limits_and_server_errors_are_survived(fake, bot):
+    fake.fail("sendMessage", 429, retry_after=1)
+    [first] = ask(fake, "湘江源有多少人民调解员")
+    assert "6名" in first["text"]
+    fake.fail("sendMessage", 502, times=2)
+    [second] = ask(fake, "背孜乡有几个执法人员")
+    assert "7人" in second["text"]
+    fake.fail("getUpdates", 500, times=2)
+    fake.wait_for(lambda: not fake.pending_faults("getUpdates"))  # polling hit both errors, and went on
+    [third] = ask(fake, "莲池镇执法证", count=1)
+    assert "12人" in third["text"]
+    failed = [params["_failed"] for name, params in fake.calls if params.get("_failed")]
+    assert failed.count(429) == 1 and failed.count(502) == 2 and failed.count(500) == 2
+
+
+def test_serve_runs_polls_answers_and_stops_on_sigterm(fake, kb, tmp_path):
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.api_url,
+           "TELEGRAM_ALLOWED_USERS": str(STAFF), "TOWNSHIP_BOT_DB": str(kb), "PYTHONUTF8": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        fake.wait_sent(1, "setMyCommands", timeout=30)
+        [reply] = ask(fake, "湘江源有多少人民调解员", count=1)
+        assert "6名" in reply["text"]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    log = process.stderr.read()
+    assert "serving by long polling" in log and "stopped" in log
+    assert fake.token not in log and "Traceback" not in log
+
+
+def test_serve_without_a_token_says_how_to_get_one(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TELEGRAM_")}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, capture_output=True, text=True,
+                            env={**env, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert result.returncode == 2 and "BotFather" in result.stderr
+
+
+def test_settings_refuse_to_serve_everyone_unless_told(tmp_path):
+    with pytest.raises(SettingsError, match="TELEGRAM_ALLOW_ALL"):
+        load_settings({"TELEGRAM_BOT_TOKEN": "1:x"})
+    assert load_settings({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_ALLOW_ALL": "1"}).may_ask(5, 5)
+    with pytest.raises(SettingsError, match="not a Telegram id"):
+        load_settings({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_ALLOWED_USERS": "12, bob"})
+
+
+def test_settings_come_from_a_dotenv_file_without_overriding_the_environment(tmp_path, monkeypatch):
+    env_file = tmp_path / ".env"
+    env_file.write_text("TELEGRAM_BOT_TOKEN=from-file\nTELEGRAM_ALLOWED_USERS=1,2,-1003\n"
+                        "TELEGRAM_API_URL=http://127.0.0.1:8081/bot\n", "utf-8")
+    for key in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_ALLOWED_USERS", "TELEGRAM_API_URL"):
+        monkeypatch.setenv(key, "")  # remembered as it was, so what the file sets is undone after the test
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("TELEGRAM_ALLOWED_USERS", "7")
+    settings = load_settings(env_file=env_file)
+    assert settings.token == "from-file" and settings.allowed_users == {7}
+    assert settings.download_url == "http://127.0.0.1:8081/file/bot" and settings.loopback_api
+
+
+def ask_document(fake, name, data, user_id):
+    document = fake.add_file(name, data)
+    before = len(fake.sent(chat_id=user_id))
+    fake.push(message("", user_id, document=document))
+    return fake.wait_sent(before + 1, chat_id=user_id, timeout=30)[before:]
+
+
+def _with_users(bot, *users) -> Settings:
+    settings = bot.application.bot_data["settings"]
+    return Settings(**{**settings.__dict__, "allowed_users": frozenset(users)})
