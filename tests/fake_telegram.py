@@ -131,6 +131,12 @@ class FakeTelegram:
     def _api_deleteWebhook(self, params):
         return True
 
+    def _api_setWebhook(self, params):
+        secret = params.get("secret_token", "")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret or "x"):
+            raise _BadRequest("secret token contains unallowed characters")
+        return True
+
     def _api_setMyCommands(self, params):
         return True
 

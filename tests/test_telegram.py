@@ -8,10 +8,13 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -247,6 +250,55 @@ def test_serve_runs_polls_answers_and_stops_on_sigterm(fake, kb, tmp_path):
     log = process.stderr.read()
     assert "serving by long polling" in log and "stopped" in log
     assert fake.token not in log and "Traceback" not in log
+
+
+def test_serve_by_webhook_takes_only_updates_with_the_secret(fake, kb, tmp_path):
+    port, secret = _free_port(), "s3cret-token_for-tests"
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.api_url,
+           "TELEGRAM_ALLOWED_USERS": str(STAFF), "TOWNSHIP_BOT_DB": str(kb), "PYTHONUTF8": "1",
+           "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram", "TELEGRAM_WEBHOOK_SECRET": secret,
+           "TELEGRAM_WEBHOOK_PORT": str(port)}
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        [hook] = fake.wait_sent(1, "setWebhook", timeout=30)
+        assert hook["url"] == "https://bot.example.org/telegram" and hook["secret_token"] == secret
+        fake.wait_sent(1, "setMyCommands", timeout=30)
+        update = {"update_id": 1, **message("湘江源有多少人民调解员", STAFF)}
+        assert _post(port, update, "wrong-secret") == 403
+        assert _post(port, update, secret) == 200
+        [reply] = fake.wait_sent(1, chat_id=STAFF)
+        assert "6名" in reply["text"] and len(fake.sent(chat_id=STAFF)) == 1
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert fake.token not in process.stderr.read()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _post(port: int, update: dict, secret: str) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              "X-Telegram-Bot-Api-Secret-Token": secret})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except urllib.error.URLError:  # the webhook server may start listening just after setWebhook
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def test_serve_without_a_token_says_how_to_get_one(tmp_path):
