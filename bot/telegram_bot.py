@@ -191,6 +191,9 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error (never the token) and, when there is a chat, say something went wrong."""
+    if isinstance(context.error, NetworkError) and not isinstance(update, Update):
+        log.warning("Telegram unreachable or failing (%s); polling goes on", context.error)  # retried by PTB
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message and update.effective_chat:
         try:
@@ -345,6 +348,10 @@ class _RedactToken(logging.Filter):
         message = record.getMessage()
         if self.token in message:
             record.msg, record.args = message.replace(self.token, "<token>"), None
+        if record.exc_info and not record.exc_text:  # tracebacks may quote URLs, and URLs hold the token
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
         return True
 
 
