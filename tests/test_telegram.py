@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -253,21 +254,28 @@ def test_rate_limits_and_server_errors_are_survived(fake, bot):
     assert failed.count(429) == 1 and failed.count(502) == 2 and failed.count(500) == 2
 
 
-def test_serve_runs_polls_answers_and_stops_on_sigterm(fake, kb, tmp_path):
+@contextlib.contextmanager
+def serving(fake, kb, cwd, **settings):
+    """``township-bot serve`` as a process against ``fake``; yields it, killed at the end if still running."""
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.api_url,
-           "TELEGRAM_ALLOWED_USERS": str(STAFF), "TOWNSHIP_BOT_DB": str(kb), "PYTHONUTF8": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
+           "TELEGRAM_ALLOWED_USERS": str(STAFF), "TOWNSHIP_BOT_DB": str(kb), "PYTHONUTF8": "1", **settings}
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=cwd, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_serve_runs_polls_answers_and_stops_on_sigterm(fake, kb, tmp_path):
+    with serving(fake, kb, tmp_path) as process:
         fake.wait_sent(1, "setMyCommands", timeout=30)
-        fake.fail("getUpdates", 502)  # logged with its traceback: the token must not be in it
+        fake.fail("getUpdates", 502)  # logged: the token must not be in the log
         [reply] = ask(fake, "湘江源有多少人民调解员", count=1)
         assert "6名" in reply["text"]
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
     log = process.stderr.read()
     assert "serving by long polling" in log and "stopped" in log
     assert fake.token not in log and "Traceback" not in log
@@ -275,13 +283,8 @@ def test_serve_runs_polls_answers_and_stops_on_sigterm(fake, kb, tmp_path):
 
 def test_serve_by_webhook_takes_only_updates_with_the_secret(fake, kb, tmp_path):
     port, secret = _free_port(), "s3cret-token_for-tests"
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.api_url,
-           "TELEGRAM_ALLOWED_USERS": str(STAFF), "TOWNSHIP_BOT_DB": str(kb), "PYTHONUTF8": "1",
-           "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram", "TELEGRAM_WEBHOOK_SECRET": secret,
-           "TELEGRAM_WEBHOOK_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with serving(fake, kb, tmp_path, TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram",
+                 TELEGRAM_WEBHOOK_SECRET=secret, TELEGRAM_WEBHOOK_PORT=str(port)) as process:
         [hook] = fake.wait_sent(1, "setWebhook", timeout=30)
         assert hook["url"] == "https://bot.example.org/telegram" and hook["secret_token"] == secret
         fake.wait_sent(1, "setMyCommands", timeout=30)
@@ -292,9 +295,6 @@ def test_serve_by_webhook_takes_only_updates_with_the_secret(fake, kb, tmp_path)
         assert "6名" in reply["text"] and len(fake.sent(chat_id=STAFF)) == 1
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert fake.token not in process.stderr.read()
 
 
