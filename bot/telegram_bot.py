@@ -129,7 +129,10 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A "which township?" button: edit the question back into the answer for the chosen township."""
     query = update.callback_query
-    await query.answer()
+    try:
+        await query.answer()  # stops the button's spinner; a courtesy
+    except TelegramError:
+        pass
     try:
         _, township_id, key = (query.data or "").split(":")
         text = context.chat_data.get("pending", {})[int(key)]
