@@ -16,7 +16,6 @@ Goals (issue 3): p50 ≤ 1 ms and p99 ≤ 5 ms warm; cold ≤ 1.5 s.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sqlite3
 import statistics
@@ -29,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answer import Answerer, Conversation  # noqa: E402
+from bot.answer import Answerer  # noqa: E402
+from bot.evaluate import in_conversations, read_tsv  # noqa: E402
 from knowledge.ingest import bundled_seeds, ingest  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.tsv"
@@ -45,16 +45,13 @@ def percentile(samples: list[float], share: float) -> float:
 def warm_latencies(db: Path, questions: list[str], rounds: int) -> list[float]:
     """Seconds per answer, every question ``rounds`` times, follow-ups in their conversation."""
     answerer = Answerer(db)
-    for text in questions:  # warm-up: jieba and the caches load here, not in the figures
-        answerer.answer(text.removeprefix("+ "))
+    for text, conversation in in_conversations(questions):  # warm-up: jieba and caches load here, not below
+        answerer.answer(text, conversation)
     samples = []
     for _ in range(rounds):
-        conversation = Conversation()
-        for text in questions:
-            if not text.startswith("+ "):
-                conversation = Conversation()
+        for text, conversation in in_conversations(questions):
             start = time.perf_counter()
-            answerer.answer(text.removeprefix("+ "), conversation)
+            answerer.answer(text, conversation)
             samples.append(time.perf_counter() - start)
     return samples
 
@@ -94,8 +91,7 @@ def main() -> int:
     parser.add_argument("--cold-runs", type=int, default=5, help="fresh processes timed (default 5)")
     args = parser.parse_args()
 
-    with open(QUESTIONS, encoding="utf-8") as handle:
-        rows = list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
+    rows = read_tsv(QUESTIONS)
     with tempfile.TemporaryDirectory() as folder:
         sources = {"seeds": [bundled_seeds()], "corpus": [CORPUS]}
         if not CORPUS.exists():

@@ -81,22 +81,13 @@ class Answerer:
         question = self.understander.understand(text[:_MAX_QUESTION])
         if conversation is not None:
             self._carry(question, conversation)
-        reply = self._dispatch(question)
-        reply.question = text
-        if conversation is not None and reply.answered:
-            conversation.townships = question.townships or conversation.townships
-            conversation.metric = question.metric or conversation.metric
-        return reply
+        return self._reply(question, text, conversation)
 
     def answer_choice(self, township_id: int, text: str, conversation: Conversation | None = None) -> Answer:
         """Answer ``text`` again, now about the township the user chose when asked back."""
         question = self.understander.understand(text[:_MAX_QUESTION])
         question.townships, question.ambiguous = [self.by_id[township_id]], []
-        reply = self._dispatch(question)
-        reply.question = text
-        if conversation is not None and reply.answered:
-            conversation.townships, conversation.metric = question.townships, question.metric or conversation.metric
-        return reply
+        return self._reply(question, text, conversation)
 
     def townships(self, english: bool = False) -> Answer:
         """The townships in the knowledge base with their years (/towns)."""
@@ -117,6 +108,15 @@ class Answerer:
         return self._help(Question("", english))
 
     # -- understanding helpers -------------------------------------------------------------
+
+    def _reply(self, question: Question, text: str, conversation: Conversation | None) -> Answer:
+        """Answer ``question``; an answered one sets what ``conversation`` is about from then on."""
+        reply = self._dispatch(question)
+        reply.question = text
+        if conversation is not None and reply.answered:
+            conversation.townships = question.townships or conversation.townships
+            conversation.metric = question.metric or conversation.metric
+        return reply
 
     def _carry(self, question: Question, conversation: Conversation) -> None:
         if question.ambiguous or question.unknown_place or question.intent in ("rank", "each", "list_towns", "help"):
@@ -155,24 +155,36 @@ class Answerer:
             return self._named(q, town)
         if q.metric:
             return self._value(q, town)
-        if q.intent != "overview" and len(q.text) > 6 and _leftover(q.text, town):
-            return self._passages_about(q, town, _leftover(q.text, town))  # a topic the lexicon does not know
+        if q.intent != "overview" and len(q.text) > 6 and (topic := _leftover(q.text, town)):
+            return self._passages_about(q, town, topic)  # a topic the lexicon does not know
         return self._overview(q, town)
 
-    def _report_facts(self, town: Township, year: int | None) -> tuple[list[FactRow], int, str]:
-        """Facts of the report to answer from: the asked year's if there is one, else the newest; and a note."""
-        facts = self.facts_by_town.get(town.id, [])
-        years = town.years
-        if year is None or year in years:
-            chosen = year or max(years)
-            return [f for f in facts if f.year == chosen], chosen, ""
-        nearest = min(years, key=lambda y: (abs(y - year), -y))
-        note = f"知识库中没有{town.name}{year}年的报告（现有：{'、'.join(map(str, years))}年），以下为{nearest}年的数据。"
-        return [f for f in facts if f.year == nearest], nearest, note
+    @staticmethod
+    def _report_year(town: Township, year: int | None) -> int:
+        """The year of the report to answer from: the asked one if there is one, else the nearest (or newest)."""
+        if year is None or year in town.years:
+            return year or max(town.years)
+        return min(town.years, key=lambda y: (abs(y - year), -y))
+
+    def _report_facts(self, town: Township, year: int | None) -> tuple[list[FactRow], int]:
+        """The facts of the report to answer from (see ``_report_year``), and its year."""
+        chosen = self._report_year(town, year)
+        return [f for f in self.facts_by_town.get(town.id, []) if f.year == chosen], chosen
+
+    def _report_id(self, town: Township, year: int) -> int:
+        return next(report["id"] for report in self.kb.reports(town.id) if report["year"] == year)
+
+    def _year_note(self, q: Question, town: Township, year: int, reply: Answer) -> None:
+        """Add to ``reply`` a note when the asked year has no report and another year's answers instead."""
+        if q.year is not None and q.year != year:
+            years = town.years
+            reply.notes.append(self._say(
+                q, f"知识库中没有{town.name}{q.year}年的报告（现有：{'、'.join(map(str, years))}年），以下为{year}年的数据。",
+                f"No {q.year} report for {town.name} (it has {', '.join(map(str, years))}); this is the {year} figure."))
 
     def _value(self, q: Question, town: Township) -> Answer:
         metric = q.metric
-        facts, year, note = self._report_facts(town, q.year)
+        facts, year = self._report_facts(town, q.year)
         exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(metric)])
         family = [] if exact or not metric.family else _closest_first(
             q.text, [f for f in facts if f.metric and metrics()[f.metric].family == metric.family])
@@ -185,9 +197,7 @@ class Answerer:
         main, others = chosen[0], chosen[1:3]
         reply = Answer(q.text, True, self._headline(q, main, metric if exact else None))
         reply.lines = [self._figure_line(q, fact, None) for fact in others]
-        if note:
-            reply.notes.append(self._say(q, note, f"No {q.year} report for {town.name} "
-                                               f"(it has {', '.join(map(str, town.years))}); this is the {year} figure."))
+        self._year_note(q, town, year, reply)
         if not exact:
             reply.notes.append(self._say(q, f"报告未直接说明“{metric.zh}”，以上是报告中相关的说法。",
                                          f"The report does not state {metric.en} as such; this is its closest wording."))
@@ -211,7 +221,7 @@ class Answerer:
         metric = q.metric
         rows = []
         for town in (q.townships if q.intent == "each" and len(q.townships) > 1 else self.towns):
-            facts, year, _ = self._report_facts(town, q.year)
+            facts, year = self._report_facts(town, q.year)
             best = _closest_first(q.text, [f for f in facts if f.metric == metric.id and not f.scope])
             if best and (best[0].value is not None or best[0].lower is not None):
                 rows.append(best[0])
@@ -242,7 +252,7 @@ class Answerer:
         metric = q.metric
         parts = []
         for town in self.towns:
-            facts, _, _ = self._report_facts(town, q.year)
+            facts, _ = self._report_facts(town, q.year)
             parts += _closest_first(q.text, [f for f in facts if f.metric == metric.id])[:1]
         if not parts:
             return Answer(q.text, False, self._say(q, f"知识库中的报告都没有说明{metric.zh}的数量。",
@@ -257,7 +267,7 @@ class Answerer:
     def _compare(self, q: Question) -> Answer:
         rows = []
         for town in q.townships[:4]:
-            facts, _, _ = self._report_facts(town, q.year)
+            facts, _ = self._report_facts(town, q.year)
             exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(q.metric)])
             family = exact or _closest_first(q.text, [f for f in facts if f.metric and q.metric.family
                                            and metrics()[f.metric].family == q.metric.family])
@@ -283,42 +293,44 @@ class Answerer:
         return reply
 
     def _passages(self, q: Question, town: Township, kind: str) -> Answer:
-        reports = self.kb.reports(town.id)
-        report = next((r for r in reports if r["year"] == q.year), reports[0])
-        sentences = [s for s in self.kb.sentences(report["id"], (kind,))  # not the headings themselves
+        year = self._report_year(town, q.year)
+        sentences = [s for s in self.kb.sentences(self._report_id(town, year), (kind,))  # not the headings themselves
                      if len(s.text) > 15 and s.text.rstrip("。：:") != s.section.rstrip("。：:")]
-        label = {"problems": ("存在的问题", "problems"), "plans": ("下一步工作安排", "plans")}[kind]
+        section, heading, english = {"problems": ("存在问题", "报告指出的问题", "problems"),
+                                     "plans": ("下一步工作", "报告中的下一步工作安排", "plans")}[kind]
         if not sentences:
-            return Answer(q.text, False, self._say(q, f"{town.name}（{report['year']}年）的报告没有{label[0]}这一部分。",
-                                                   f"{town.name}'s {report['year']} report has no section on {label[1]}."))
-        reply = Answer(q.text, True, self._say(q, f"{town.name}（{report['year']}年）报告中的{label[0]}：",
-                                               f"{self._town_en(town)} ({report['year']}), {label[1]} named in the report:"))
+            return Answer(q.text, False, self._say(q, f"{town.name}（{year}年）的报告没有“{section}”这一部分。",
+                                                   f"{town.name}'s {year} report has no section on {english}."))
+        reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）{heading}：",
+                                               f"{self._town_en(town)} ({year}), {english} named in the report:"))
         reply.quotes = [Quote(s.text, s.report, s.section) for s in sentences[:6]]
+        self._year_note(q, town, year, reply)
         return reply
 
     def _named(self, q: Question, town: Township) -> Answer:
-        facts, year, _ = self._report_facts(town, q.year)
+        facts, year = self._report_facts(town, q.year)
         named = [f for f in facts if f.metric == q.metric.id]
         if named:
             reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）{q.metric.zh}：{'、'.join(f.name for f in named)}",
                                                    f"{self._town_en(town)} ({year}), {q.metric.en}: "
                                                    f"{', '.join(f.name for f in named)}"))
             reply.facts, reply.quotes = named, _quotes(named)
+            self._year_note(q, town, year, reply)
             return reply
-        hits = self.kb.search(list(q.metric.terms), report_ids=[f.report_id for f in facts[:1]] or None, limit=3)
-        hits = [hit for hit in hits if hit.township_id == town.id]
+        hits = self.kb.search(list(q.metric.terms), report_ids=[self._report_id(town, year)], limit=3)
         if not hits:
             return Answer(q.text, False, self._say(q, f"{town.name}（{year}年）的报告没有提到{q.metric.zh}。",
                                                    f"{town.name}'s {year} report does not name the {q.metric.en}."))
         reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）报告中相关的说法：",
                                                f"{self._town_en(town)} ({year}), what the report says:"))
         reply.quotes = [Quote(hit.text, hit.report, hit.section) for hit in hits]
+        self._year_note(q, town, year, reply)
         return reply
 
     def _passages_about(self, q: Question, town: Township, topic: str) -> Answer:
         """A topic the lexicon does not know (综治中心): quote the report's sentences on it, claim no figure."""
-        facts, year, _ = self._report_facts(town, q.year)
-        report_id = next(r["id"] for r in self.kb.reports(town.id) if r["year"] == year)
+        facts, year = self._report_facts(town, q.year)
+        report_id = self._report_id(town, year)
         words = [word for word in self.segmenter.words(topic) if len(word) >= 2]
         covered = lambda hit: sum(len(word) for word in words if word in hit.text)  # noqa: E731
         hits = self.kb.search(words, report_ids=[report_id], limit=5)
@@ -333,7 +345,7 @@ class Answerer:
         return reply
 
     def _overview(self, q: Question, town: Township) -> Answer:
-        facts, year, note = self._report_facts(town, q.year)
+        facts, year = self._report_facts(town, q.year)
         counted = [f for f in facts if f.metric and metrics()[f.metric].kind == "count" and not f.scope]
         seen, lines = set(), []
         for fact in _best_first(counted):
@@ -343,8 +355,7 @@ class Answerer:
         reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）报告中的主要数据：",
                                                f"{self._town_en(town)} ({year}), key figures in the report:"))
         reply.lines = lines[:15] or [self._say(q, "（报告中没有可识别的数据）", "(no figures recognised)")]
-        if note:
-            reply.notes.append(note)
+        self._year_note(q, town, year, reply)
         reply.facts = counted
         return reply
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,19 +27,27 @@ class Outcome:
     headline: str
 
 
-def score(answerer: Answerer, rows: list[dict]) -> list[Outcome]:
-    """Ask every question of ``rows`` (keys question, expect) and judge each first line.
+def read_tsv(path: Path) -> list[dict]:
+    """The rows of a tab-separated file with a header row; lines starting with # are comments."""
+    with open(path, encoding="utf-8") as handle:
+        return list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
 
-    Each question starts a new conversation unless it is a follow-up (``+ `` before it).
-    """
-    outcomes = []
+
+def in_conversations(questions: Iterable[str]) -> Iterator[tuple[str, Conversation]]:
+    """Each question with the conversation to ask it in: a new one, unless it is a follow-up (``+ `` before it)."""
     conversation = Conversation()
-    for row in rows:
-        text = row["question"]
+    for text in questions:
         if text.startswith("+ "):
-            text = text[2:]
+            yield text[2:], conversation
         else:
             conversation = Conversation()
+            yield text, conversation
+
+
+def score(answerer: Answerer, rows: list[dict]) -> list[Outcome]:
+    """Ask every question of ``rows`` (keys question, expect), in conversations, and judge each first line."""
+    outcomes = []
+    for row, (text, conversation) in zip(rows, in_conversations(row["question"] for row in rows)):
         reply = answerer.answer(text, conversation)
         if row["expect"] == "REFUSE":
             verdict = "correct" if not reply.answered else "wrong"
@@ -64,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, required=True, help="knowledge base to ask")
     parser.add_argument("--kb", help="only rows whose kb column is this")
     args = parser.parse_args(argv)
-    with open(args.questions, encoding="utf-8") as handle:
-        rows = [row for row in csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t")
-                if not args.kb or row.get("kb") == args.kb]
+    rows = [row for row in read_tsv(args.questions) if not args.kb or row.get("kb") == args.kb]
     outcomes = score(Answerer(args.db), rows)
     for outcome in outcomes:
         if outcome.verdict != "correct":

@@ -60,12 +60,11 @@ class Understander:
         # name → township ids: two townships may share a short name or its pinyin (新华乡, 新化乡: xinhua)
         self.pinyin_names: dict[str, set[int]] = {}
         self.fuzzy_names: dict[str, set[int]] = {}
+        self.counties: dict[str, set[int]] = {}
         for town in townships:
             self.pinyin_names.setdefault(pinyin(town.short), set()).add(town.id)
             for name in (town.name, town.short):
                 self.fuzzy_names.setdefault(name, set()).add(town.id)
-        self.counties = {}
-        for town in townships:
             for prefix in {town.county, county_short(town.county)} - {""}:
                 self.counties.setdefault(prefix, set()).add(town.id)
         self._metric_terms = sorted(

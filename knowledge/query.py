@@ -75,9 +75,9 @@ def _plain(value):
 # How a report is cited: its title, or, when the text has none, the township, year and file it came from.
 _REPORT_NAME = "coalesce(nullif(r.title, ''), t.name || r.year || '年报告（' || r.source || '）')"
 
-_FACT_SQL = """
+_FACT_SQL = f"""
 select t.name as township, t.county, t.province, r.year, f.metric, f.subject, f.value, f.lower, f.upper,
-       f.qualifier, f.unit, f.figure, f.scope, f.name, s.text as evidence, {REPORT_NAME} as report,
+       f.qualifier, f.unit, f.figure, f.scope, f.name, s.text as evidence, {_REPORT_NAME} as report,
        sec.heading as section, s.kind as section_kind, t.id as township_id, r.id as report_id,
        s.position as position
 from facts f
@@ -85,7 +85,7 @@ join reports r on r.id = f.report_id
 join townships t on t.id = r.township_id
 join sentences s on s.id = f.sentence_id
 join sections sec on sec.id = s.section_id
-""".replace("{REPORT_NAME}", _REPORT_NAME)
+"""
 
 
 class KnowledgeBase:
@@ -171,10 +171,10 @@ class KnowledgeBase:
                 "facts": count("facts"), "built_at": built, "path": str(self.path)}
 
 
-_SENTENCE_SQL = """
-select t.name, r.year, s.text, sec.heading, s.kind, {REPORT_NAME}, t.id, r.id, s.position
+_SENTENCE_SQL = f"""
+select t.name, r.year, s.text, sec.heading, s.kind, {_REPORT_NAME}, t.id, r.id, s.position
 from sentences s
 join reports r on r.id = s.report_id
 join townships t on t.id = r.township_id
 join sections sec on sec.id = s.section_id
-""".replace("{REPORT_NAME}", _REPORT_NAME)
+"""

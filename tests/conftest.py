@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.evaluate import read_tsv  # noqa: F401  (the tests read their data files with it)
 from knowledge.ingest import bundled_seeds, ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +25,6 @@ def corpus_index() -> list[dict]:
         return []
     with open(index, encoding="utf-8") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
-
-
-def read_tsv(path: Path) -> list[dict]:
-    """A tab-separated file with a header row; lines starting with # are comments."""
-    with open(path, encoding="utf-8") as handle:
-        return list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
 
 
 @pytest.fixture(scope="session")
