@@ -6,17 +6,19 @@ quotes the evidence and names its source. ``answered`` is False for refusals and
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot.understand import Question, Understander, intents
+from bot.figures import THRESHOLD, FigureMatcher, Match, asked_unit
+from bot.figures import data as figures_data
+from bot.understand import Question, Understander
 from knowledge.segment import Segmenter
 from knowledge.aliases import pinyin, short_name
-from knowledge.query import FactRow, KnowledgeBase, SentenceRow, Township
-from knowledge.vocabulary import Metric, metrics
+from knowledge.quantities import unit_class
+from knowledge.query import FactRow, KnowledgeBase, Township
+from knowledge.vocabulary import Metric, metrics, vocabulary
 
 _MAX_QUESTION = 500
 _EN_QUALIFIERS = {"余": "over ", "多": "over ", "以上": "at least ", "逾": "over ", "超过": "over ", "近": "nearly ",
@@ -52,6 +54,9 @@ class Conversation:
 
     townships: list[Township] = field(default_factory=list)
     metric: Metric | None = None
+    year: int | None = None
+    parts: list[tuple[str, list[str]]] = field(default_factory=list)  # what was last asked, in content words
+    asks_figure: bool = False  # the last question asked a figure: so does its "那X呢"
 
 
 class Answerer:
@@ -67,11 +72,9 @@ class Answerer:
         self.kb = KnowledgeBase(self.path)
         self.towns = self.kb.townships()
         self.by_id = {town.id: town for town in self.towns}
-        self.understander = Understander(self.towns, self.kb.aliases())
         self.segmenter.add_words(town.name for town in self.towns)
-        self.facts_by_town: dict[int, list[FactRow]] = {}
-        for fact in self.kb.facts():
-            self.facts_by_town.setdefault(fact.township_id, []).append(fact)
+        self.understander = Understander(self.towns, self.kb.aliases(), self.segmenter.cut)
+        self.matcher = FigureMatcher(self.kb.word_counts, self.segmenter.words)
 
     def answer(self, text: str, conversation: Conversation | None = None) -> Answer:
         """Answer ``text``; with a ``conversation``, take what the question leaves out from it and update it."""
@@ -110,22 +113,33 @@ class Answerer:
     # -- understanding helpers -------------------------------------------------------------
 
     def _reply(self, question: Question, text: str, conversation: Conversation | None) -> Answer:
-        """Answer ``question``; an answered one sets what ``conversation`` is about from then on."""
+        """Answer ``question``; ``conversation`` then holds its township, year and topic, answered or not."""
         reply = self._dispatch(question)
         reply.question = text
-        if conversation is not None and reply.answered:
+        if conversation is not None and not question.ambiguous and question.intent not in ("list_towns", "help"):
             conversation.townships = question.townships or conversation.townships
-            conversation.metric = question.metric or conversation.metric
+            conversation.year = question.year or conversation.year
+            if question.metric or question.words:
+                conversation.metric, conversation.parts = question.metric, question.parts
+            conversation.asks_figure = question.asks_figure
         return reply
 
     def _carry(self, question: Question, conversation: Conversation) -> None:
+        """Fill in what a follow-up leaves out (the township, the year, the topic); never what it says."""
         if question.ambiguous or question.unknown_place or question.intent in ("rank", "each", "list_towns", "help"):
             return
         if not question.townships and conversation.townships:
             question.townships = conversation.townships
-        if question.metric is None and question.intent == "value":
+        if question.year is None and (not question.townships or question.townships == conversation.townships):
+            question.year = conversation.year
+        if conversation.asks_figure and question.text.rstrip("？?。").endswith("呢"):
+            question.asks_figure = True  # 那上级部门收回的呢: the same kind of question as before
+        if question.metric is None and not question.words and question.intent == "value":
             by_verb = [m for m in metrics().values() if m.verbs and any(verb in question.text for verb in m.verbs)]
             question.metric = by_verb[0] if by_verb else conversation.metric
+            question.parts = conversation.parts
+            question.words = [word for _, words in conversation.parts for word in words]
+            question.asks_figure = question.asks_figure or bool(conversation.parts)
 
     # -- answering ---------------------------------------------------------------------------
 
@@ -140,24 +154,46 @@ class Answerer:
             return self._unknowable(q)
         if q.unknown_place and not q.townships:
             return self._unknown_place(q)
-        if q.intent in ("rank", "each") and q.metric and q.metric.kind == "count":
-            return self._rank(q)
-        if q.metric and q.metric.kind == "count" and len(q.townships) >= 2 and q.intent in ("compare", "value"):
+        counted = q.metric is not None and q.metric.kind == "count"
+        if q.intent in ("rank", "each") or (not q.townships and (counted or q.asks_figure)):
+            if counted and (q.english or not q.words or self._names_metric(q)):
+                return self._rank(q)
+            return self._rank_open(q) if q.words else self._not_understood(q)
+        if len(q.townships) >= 2 and q.intent in ("compare", "value") and (counted or q.words):
             return self._compare(q)
         if not q.townships:
-            if q.metric and q.metric.kind == "count":
-                return self._rank(q)
             return self._not_understood(q)
         town = q.townships[0]
         if q.intent in ("problems", "plans"):
             return self._passages(q, town, q.intent)
         if q.metric and q.metric.kind == "named":
             return self._named(q, town)
-        if q.metric:
-            return self._value(q, town)
-        if q.intent != "overview" and len(q.text) > 6 and (topic := _leftover(q.text, town)):
-            return self._passages_about(q, town, topic)  # a topic the lexicon does not know
+        if q.english:
+            return self._value(q, town) if q.metric else (
+                self._not_stated(q, town, *self._report_facts(town, q.year)) if q.asks_figure else self._overview(q, town))
+        if q.metric and (not q.words or self._names_metric(q)) and len(q.parts) <= 1 and self._unit_fits_metric(q):
+            return self._value(q, town)  # the lexicon knows exactly this: its figure, or "not stated"
+        if q.words and not q.asks_figure and any(word in q.text for word in figures_data()["passage_words"]):
+            return self._passages_about(q, town)
+        if q.words and q.intent != "overview":
+            return self._figure(q, town)
         return self._overview(q, town)
+
+    @staticmethod
+    def _unit_fits_metric(q: Question) -> bool:
+        """False when the question asks a unit its lexicon metric is never counted in (培训多少人次, a count of
+        sessions): then the report's figures, not the metric, answer."""
+        _, asked = asked_unit(q.topic)
+        return not asked or not q.metric.units or any(unit_class(unit) == asked for unit in q.metric.units)
+
+    @staticmethod
+    def _names_metric(q: Question) -> bool:
+        """True when the question's words all name the lexicon metric (发放|宣传资料, 那|执法证): answer by it."""
+        if q.metric is None:
+            return False
+        own = q.metric.terms + q.metric.verbs + q.metric.ask
+        generic = vocabulary()["subject_stops"]
+        return all(word in generic or any(word in term or term in word for term in own) for word in q.words)
 
     @staticmethod
     def _report_year(town: Township, year: int | None) -> int:
@@ -169,7 +205,7 @@ class Answerer:
     def _report_facts(self, town: Township, year: int | None) -> tuple[list[FactRow], int]:
         """The facts of the report to answer from (see ``_report_year``), and its year."""
         chosen = self._report_year(town, year)
-        return [f for f in self.facts_by_town.get(town.id, []) if f.year == chosen], chosen
+        return self.kb.facts(township_id=town.id, year=chosen), chosen
 
     def _report_id(self, town: Township, year: int) -> int:
         return next(report["id"] for report in self.kb.reports(town.id) if report["year"] == year)
@@ -185,6 +221,8 @@ class Answerer:
     def _value(self, q: Question, town: Township) -> Answer:
         metric = q.metric
         facts, year = self._report_facts(town, q.year)
+        if asked := asked_unit(q.topic)[1]:  # 培训多少人次: not the number of sessions
+            facts = [fact for fact in facts if fact.unit_class == asked]
         exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(metric)])
         family = [] if exact or not metric.family else _closest_first(
             q.text, [f for f in facts if f.metric and metrics()[f.metric].family == metric.family])
@@ -203,6 +241,82 @@ class Answerer:
                                          f"The report does not state {metric.en} as such; this is its closest wording."))
         reply.facts = [main, *others]
         reply.quotes = _quotes(reply.facts)
+        return reply
+
+    def _figure(self, q: Question, town: Township) -> Answer:
+        """Any figure the report states, chosen among all of its figures by the question's words and unit."""
+        facts, year = self._report_facts(town, q.year)
+        found = [self._best(text, words, q.metric, facts) for text, words in q.parts]
+        if len(found) < 2 or not all(found):  # one thing asked, or not each of several found: the whole question
+            found = [self._best(q.topic, q.words, q.metric, facts)]
+        if found[0] is None:
+            return self._figure_not_stated(q, town, facts, year)
+        chosen = _distinct([match.fact for match in found])
+        reply = Answer(q.text, True, f"{town.name}（{year}年）：" + "；".join(
+            self._figure_zh(fact, metrics().get(fact.metric)) for fact in chosen))
+        self._year_note(q, town, year, reply)
+        reply.facts = chosen
+        reply.quotes = _quotes(chosen)
+        return reply
+
+    def _best(self, text: str, words: list[str], metric: Metric | None, facts: list[FactRow]) -> Match | None:
+        """The figure of ``facts`` that answers best, if one answers well enough."""
+        matches = self.matcher.rank(self.matcher.wanted(text, words, metric), facts)
+        return next((match for match in matches if match.coverage >= THRESHOLD), None)
+
+    def _figure_not_stated(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer:
+        """No figure answers: a named fact if the lexicon has one (乌苏 法律顾问), a passage if no figure was
+        asked (综治中心情况), else "not stated" with the closest passage as related reading."""
+        if q.metric and q.metric.names and any(f.metric == q.metric.names for f in facts):
+            q.metric = metrics()[q.metric.names]
+            return self._named(q, town)
+        related = self._passages_about(q, town)
+        if related.answered and not q.asks_figure:
+            return related
+        what = "".join(q.words) or (q.metric.zh if q.metric else "这个问题")
+        reply = Answer(q.text, False, f"{town.name}（{year}年）的报告没有说明{what}的数据。")
+        self._year_note(q, town, year, reply)
+        if related.answered:
+            reply.notes.append("相关原文（其中没有所问的数据）：")
+            reply.quotes = related.quotes[:2]
+        return reply
+
+    def _rank_open(self, q: Question) -> Answer:
+        """A ranking on the report's own words (哪个镇法律咨询人次最多): figures of one unit class whose words match."""
+        counts, _ = self.kb.word_counts(q.words)
+        known = [word for word in q.words if counts.get(word)]
+        wanted = self.matcher.wanted(q.topic, q.words, q.metric)
+        best: dict[int, Match] = {}
+        for match in self.matcher.rank(wanted, self.kb.facts_about(known) if known else []):
+            fact = match.fact
+            town = self.by_id[fact.township_id]
+            if match.coverage < THRESHOLD or fact.scope or fact.year != self._report_year(town, q.year):
+                continue
+            if fact.township_id not in best:
+                best[fact.township_id] = match
+        classes = [match.fact.unit_class for match in best.values()]
+        common = max(set(classes), key=classes.count, default="")
+        rows = sorted((m.fact for m in best.values() if m.fact.unit_class == common), key=_sort_value, reverse=True)
+        what = "".join(q.words)
+        if not rows:
+            return Answer(q.text, False, f"知识库中的报告都没有说明{what}的数据。")
+        fewest = any(word in q.text for word in ("最少", "最低"))
+        if fewest:
+            rows.reverse()
+        top = rows[0]
+        if q.intent == "rank" and len(rows) > 1:
+            headline = f"{what}{'最少' if fewest else '最多'}的是{top.township}（{top.year}年）：{self._figure_zh(top, None)}"
+        else:
+            headline = f"各乡镇{what}（{len(rows)}个乡镇的报告有此数据）："
+        reply = Answer(q.text, True, headline)
+        reply.lines = [f"{index}. {self._figure_line(q, fact, None)}" for index, fact in enumerate(rows[:20], 1)]
+        if len(rows) > 20:
+            reply.lines.append(f"……共{len(rows)}个乡镇")
+        if len({fact.year for fact in rows}) > 1:
+            reply.notes.append("注意：各报告年份不同。")
+        reply.notes.append("各报告的说法不完全相同，请看每行的原话。")
+        reply.facts = rows
+        reply.quotes = _quotes(rows[:1])
         return reply
 
     def _not_stated(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer:
@@ -268,25 +382,40 @@ class Answerer:
         rows = []
         for town in q.townships[:4]:
             facts, _ = self._report_facts(town, q.year)
+            if q.words and not q.english and not self._names_metric(q):
+                best = self._best(q.topic, q.words, q.metric, facts)
+                if best:
+                    rows.append(best.fact)
+                continue
             exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(q.metric)])
             family = exact or _closest_first(q.text, [f for f in facts if f.metric and q.metric.family
                                            and metrics()[f.metric].family == q.metric.family])
             if family:
                 rows.append(family[0])
+        what_zh = q.metric.zh if q.metric else "".join(q.words)
+        what_en = q.metric.en if q.metric else what_zh
         missing = [town.name for town in q.townships if town.id not in {f.township_id for f in rows}]
         if len(rows) < 2:
             return Answer(q.text, False, self._say(
-                q, f"{'、'.join(missing)}的报告没有说明{q.metric.zh}，无法比较。",
-                f"{', '.join(missing)} states no {q.metric.en}; cannot compare."))
+                q, f"{'、'.join(missing)}的报告没有说明{what_zh}，无法比较。",
+                f"{', '.join(missing)} states no {what_en}; cannot compare."))
+        if len({fact.unit_class for fact in rows}) > 1:
+            reply = Answer(q.text, False, self._say(q, f"各报告说明{what_zh}的方式不同，无法直接比较：",
+                                                    f"The reports state {what_en} in different terms; compare yourself:"))
+            reply.lines = [self._figure_line(q, fact, None) for fact in rows]
+            reply.quotes = _quotes(rows)
+            return reply
         rows.sort(key=_sort_value, reverse=True)
         top = rows[0]
         reply = Answer(q.text, True, self._say(
             q, f"{top.township}更多：{top.figure}（{top.year}年）",
             f"{self._town_en_name(top)} has more: {self._figure_en(top, q.metric)} ({top.year})"))
         reply.lines = [self._figure_line(q, fact, None) for fact in rows]
+        if missing:
+            reply.notes.append(self._say(q, f"{'、'.join(missing)}的报告没有说明{what_zh}。", f"{', '.join(missing)}: not stated."))
         if len({fact.year for fact in rows}) > 1:
             reply.notes.append(self._say(q, "注意：两份报告年份不同。", "Note: the reports are of different years."))
-        if any(fact.metric != q.metric.id for fact in rows):
+        if q.metric is None or any(fact.metric != q.metric.id for fact in rows):
             reply.notes.append(self._say(q, "各报告的说法不完全相同，请看引文。", "The reports word it differently; see the quotes."))
         reply.facts = rows
         reply.quotes = _quotes(rows)
@@ -327,11 +456,11 @@ class Answerer:
         self._year_note(q, town, year, reply)
         return reply
 
-    def _passages_about(self, q: Question, town: Township, topic: str) -> Answer:
-        """A topic the lexicon does not know (综治中心): quote the report's sentences on it, claim no figure."""
+    def _passages_about(self, q: Question, town: Township) -> Answer:
+        """A topic with no figure asked (综治中心的情况): quote the report's sentences on it, claim no figure."""
         facts, year = self._report_facts(town, q.year)
         report_id = self._report_id(town, year)
-        words = [word for word in self.segmenter.words(topic) if len(word) >= 2]
+        words = [word for word in q.words if len(word) >= 2]
         covered = lambda hit: sum(len(word) for word in words if word in hit.text)  # noqa: E731
         hits = self.kb.search(words, report_ids=[report_id], limit=5)
         best = max(map(covered, hits), default=0)
@@ -432,7 +561,10 @@ class Answerer:
     @staticmethod
     def _figure_zh(fact: FactRow, metric: Metric | None) -> str:
         # The report's own words for what is counted, unless they run long (年轻干部拥有行政执法证 → 行政执法证).
-        name = fact.subject if fact.subject and (len(fact.subject) <= 10 or not metric) else metric.zh
+        if not fact.metric:
+            name = fact.label or fact.subject
+        else:
+            name = fact.subject if fact.subject and (len(fact.subject) <= 10 or not metric) else metric.zh
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
             return f"其中{name} {fact.figure}"
         scope = f"（{fact.scope}）" if fact.scope else ""
@@ -446,18 +578,9 @@ class Answerer:
         return f"{fact.township}（{fact.year}年）：{figure}" if with_town else figure
 
 
-def _leftover(text: str, town: Township) -> str:
-    """What a question says besides the township's name and question words ("" when nothing is left)."""
-    rest = text
-    for word in sorted({town.name, town.short, town.county, *_question_words()}, key=len, reverse=True):
-        rest = rest.replace(word, " ") if word else rest
-    rest = "".join(char if "\u4e00" <= char <= "\u9fff" else " " for char in rest)
-    return rest.strip() if len(rest.replace(" ", "")) >= 2 else ""
-
-
-@functools.cache
-def _question_words() -> tuple[str, ...]:
-    return tuple(intents()["question_words"]["words"])
+def _distinct(facts: list[FactRow]) -> list[FactRow]:
+    """``facts`` without repeats (办结率、满意率均为100%: one figure answers both), in order."""
+    return list({(fact.report_id, fact.position, fact.offset): fact for fact in facts}.values())
 
 
 def _answers_for(metric: Metric) -> set[str]:

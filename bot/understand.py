@@ -9,12 +9,15 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from knowledge.aliases import county_short, pinyin
+from bot.figures import data as figures_data
+from bot.figures import question_parts
+from knowledge.aliases import county_short, pinyin, short_name
 from knowledge.query import Township
 from knowledge.text import has_cjk, normalize
 from knowledge.vocabulary import Metric, metrics
@@ -39,6 +42,18 @@ class Question:
     year: int | None = None
     intent: str = "value"
     unknowable: str = ""  # a thing the reports never state (人口, 天气)
+    place_words: list[str] = field(default_factory=list)  # the question's words that name places
+    words: list[str] = field(default_factory=list)  # content words: what is asked, places and question words out
+    parts: list[tuple[str, list[str]]] = field(default_factory=list)  # each asked thing (办结率和满意率: two)
+    asks_figure: bool = False  # 多少, 几, 比例…: wants a figure, not a passage
+
+    @property
+    def topic(self) -> str:
+        """The question without its places and year: what is asked about."""
+        rest = _YEAR.sub(" ", self.text)
+        for word in sorted(self.place_words, key=len, reverse=True):
+            rest = rest.replace(word, " ")
+        return rest
 
 
 @functools.cache
@@ -51,7 +66,9 @@ def intents() -> dict:
 class Understander:
     """Turns question text into a ``Question`` against one knowledge base's townships."""
 
-    def __init__(self, townships: list[Township], aliases: list[tuple[str, int, str]]) -> None:
+    def __init__(self, townships: list[Township], aliases: list[tuple[str, int, str]],
+                 cut: Callable[[str], list[str]]) -> None:
+        self.cut = cut
         self.townships = {town.id: town for town in townships}
         self.alias_ids: dict[str, set[int]] = {}
         for alias, township_id, _kind in aliases:
@@ -67,6 +84,10 @@ class Understander:
                 self.fuzzy_names.setdefault(name, set()).add(town.id)
             for prefix in {town.county, county_short(town.county)} - {""}:
                 self.counties.setdefault(prefix, set()).add(town.id)
+        self.one_off: dict[str, set[int]] = {}  # 长?镇 → 长寿镇: a one-character typo finds its township
+        for town in townships:
+            for key in _one_off_keys(town.name):
+                self.one_off.setdefault(key, set()).add(town.id)
         self._metric_terms = sorted(
             ((term, metric) for metric in metrics().values() for term in metric.terms), key=lambda item: -len(item[0]))
         self._ask_words = sorted(((word, metric) for metric in metrics().values() for word in metric.ask),
@@ -84,6 +105,12 @@ class Understander:
         question.unknowable = next((word for word in intents()["unknowable"]["words"] if word.lower() in lowered), "")
         self._find_townships(question)
         self._find_metric(question)
+        if not question.english:
+            question.parts = question_parts(question.topic, self.cut)
+            question.words = [word for _, words in question.parts for word in words]
+        question.asks_figure = any(word in lowered for word in figures_data()["figure_words"])
+        if question.asks_figure and question.intent in ("problems", "plans"):
+            question.intent = "value"  # 发现整改法律问题多少个: a figure about problems, not the problems section
         return question
 
     def _find_townships(self, question: Question) -> None:
@@ -97,10 +124,15 @@ class Understander:
                 if ids and not any(s <= start < e for s, e in spans):
                     spans.append((start, start + length))
                     named.append((start, ids))
+                    question.place_words.append(piece)
         for match in re.finditer(r"[a-z]+", text.lower()):
             if ids := self.pinyin_names.get(match.group()):
                 named.append((len(text) + match.start(), ids))
+                question.place_words.append(match.group())
         named.sort(key=lambda item: item[0])  # in the order the question names them
+        first = min((start for start, _ in spans), default=0)
+        if 2 <= first <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", text[:first]):
+            question.place_words.append(text[:first])  # 清流里田: a county the knowledge base does not know
         if named and all(len(ids) > 1 for _, ids in named):
             # every name in the question fits several townships (xinhua: 新华乡 or 新化乡): ask which
             question.ambiguous = [self.townships[i] for i in sorted(set().union(*(ids for _, ids in named)))][:4]
@@ -110,40 +142,66 @@ class Understander:
             for county, ids in self.counties.items():
                 if county in text:
                     found.extend(sorted(ids))
+                    question.place_words.append(county)
         if not found:
             self._fuzzy(question)
             return
         question.townships = [self.townships[i] for i in found]
+        self._place_words_of(question)
+
+    def _place_words_of(self, question: Question) -> None:
+        """Add to the question's place words the names of its townships' counties (金东区澧浦镇: 金东区 too)."""
+        for town in question.townships:
+            question.place_words += [word for word in (town.county, county_short(town.county), town.name, town.short)
+                                     if word and word in question.text]
 
     def _fuzzy(self, question: Question) -> None:
-        """Typos and homophones: 湘江原 → 湘江源, 背子乡 → 背孜乡, xiangjiangyan → 湘江源."""
+        """Typos and homophones: 湘江原 → 湘江源, 背子乡 → 背孜乡, 长受镇 → 长寿镇, xiangjiangyan → 湘江源."""
         text = question.text
         place = re.search(r"([\u4e00-\u9fff]{2,6}?)(?:瑶族乡|街道|镇|乡)", text)
         candidates = [place.group(0), place.group(1)] if place else []
+        candidates += [text[:length] for length in (2, 3, 4) if has_cjk(text[:length])]  # names usually come first
         candidates += re.findall(r"[\u4e00-\u9fff]{2,4}", text)[:3] + re.findall(r"[a-z]{5,}", text.lower())
         best: dict[int, float] = {}
 
-        def consider(query: str, choices: dict[str, set[int]], cutoff: float, penalty: float = 0) -> None:
+        def consider(query: str, choices: dict[str, set[int]], cutoff: float, source: str, penalty: float = 0) -> None:
             for name, score, _ in process.extract(query, list(choices), scorer=fuzz.ratio, limit=3):
                 if score >= cutoff:
                     for township_id in choices[name]:
                         best[township_id] = max(best.get(township_id, 0), score - penalty)
+                    question.place_words.append(source)
+                    if place and source in place.group(0):
+                        question.place_words.append(place.group(0))
 
-        for candidate in candidates:
+        for candidate in dict.fromkeys(candidates):
             if candidate.isascii():
-                consider(candidate, self.pinyin_names, _FUZZY_CUTOFF)
+                consider(candidate, self.pinyin_names, _FUZZY_CUTOFF, candidate)
             else:
-                consider(candidate, self.fuzzy_names, _FUZZY_CUTOFF)
-                consider(pinyin(candidate), self.pinyin_names, 90, penalty=1)  # homophones: 背子乡 → 背孜乡
+                consider(candidate, self.fuzzy_names, _FUZZY_CUTOFF, candidate)
+                consider(pinyin(candidate), self.pinyin_names, 90, candidate, penalty=1)  # homophones: 背子乡 → 背孜乡
+        if not best and place:
+            for township_id in self._one_character_off(place.group(0)):  # 长受镇 → 长寿镇
+                best[township_id] = 85.0
+                question.place_words.append(place.group(0))
         if not best:
             if place and not any(word in place.group(0) for word in ("乡镇", "哪个", "各")):
                 question.unknown_place = place.group(0)
+            elif admin := _unknown_admin(text):
+                question.unknown_place = admin
             return
         ranked = sorted(best.items(), key=lambda item: -item[1])
         if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < _CLOSE:
             question.ambiguous = [self.townships[i] for i, _ in ranked[:3]]
         else:
             question.townships = [self.townships[ranked[0][0]]]
+            self._place_words_of(question)
+
+    def _one_character_off(self, name: str) -> set[int]:
+        """Townships whose full name differs from ``name`` in one character of its stem (same suffix)."""
+        found: set[int] = set()
+        for key in _one_off_keys(name):
+            found |= self.one_off.get(key, set())
+        return found
 
     def _find_metric(self, question: Question) -> None:
         text = question.text
@@ -168,5 +226,38 @@ class Understander:
         english_verbs = [metric for metric in {m.id: m for _, _, m in hits}.values()
                          if metric.verbs and any(word in lowered for word in metric.ask)]
         question.metric = (verbs or english_verbs or plain or top)[0]
-        if question.metric.names and any(word in lowered for word in intents()["which"]["words"]):
+        if question.english and _modified(lowered, question.metric, question.place_words):
+            question.metric = None  # police officers are not law-enforcement officers: nothing to match
+        if question.metric and question.metric.names and any(word in lowered for word in intents()["which"]["words"]):
             question.metric = metrics()[question.metric.names]  # 示范村是哪个: a name, not a count
+
+
+_ADMIN = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:自治县|县|区|市|旗|州)")
+
+
+def _unknown_admin(text: str) -> str:
+    """A county, district or city the question names (北京市朝阳区), "" when it names none."""
+    for match in _ADMIN.finditer(text):
+        name = match.group(0)
+        if not any(word in name for word in intents()["not_places"]["words"]):
+            return name
+    return ""
+
+
+def _modified(lowered: str, metric: Metric, places: list[str]) -> bool:
+    """True when the English question puts its own word before the metric's (police officers)."""
+    for phrase in sorted(metric.ask, key=len, reverse=True):
+        if match := re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lowered):
+            before = re.findall(r"[a-z]+", lowered[:match.start()])
+            word = before[-1] if before else ""
+            return bool(word) and word not in intents()["english_fillers"]["words"] and word not in places and \
+                not word.isdigit() and not any(word in ask for ask in metric.ask)
+    return False
+
+
+def _one_off_keys(name: str) -> list[str]:
+    """``name`` with each character of its stem blanked (长寿镇 → ?寿镇, 长?镇), for stems of two or more."""
+    stem = short_name(name)
+    if len(stem) < 2 or not name.startswith(stem):
+        return []
+    return [name[:i] + "?" + name[i + 1:] for i in range(len(stem))]

@@ -1,5 +1,14 @@
 """Sentences to facts: every figure with what it counts, and the names a report states.
 
+Every figure keeps its *lead* (the report's words from the clause start or the previous figure up to
+the number), its *tail* (from the unit to the next figure, 、 or clause end) and a *label* for
+display, so that any figure can be asked for in the report's own words:
+
+>>> [(f.text, f.label) for f in extract_facts("受理答复8890诉求655件，掌上基层流转12089件，办结率、满意率均为100%。")]
+[('655件', '受理答复8890诉求'), ('12089件', '掌上基层流转'), ('100%', '办结率、满意率')]
+>>> [(f.text, f.label) for f in extract_facts("组织干部职工开展法治培训10场次，覆盖500余人次。")]
+[('10场次', '组织干部职工开展法治培训'), ('500余人次', '法治培训10场次，覆盖')]
+
 A figure's metric is named by the lexicon term nearest to it in its clause: before it
 (发放宣传资料8000余份) or right after its unit (11名年轻干部拥有行政执法证). Metrics that share a term
 are told apart by the verb that governs the figure (排查/调解/化解 矛盾纠纷), and a metric never
@@ -29,6 +38,9 @@ class Fact:
     quantity: Quantity | None  # None for named facts
     scope: str = ""  # 每村, 平均一个行政村, 其中: the figure is per unit or a part
     name: str = ""  # for named facts: the name itself
+    lead: str = ""  # the words before the figure, back to the previous figure or the clause start
+    tail: str = ""  # the words after the unit, up to the next figure, 、 or the clause end
+    label: str = ""  # what the figure counts, in the report's words, for display
 
     @property
     def text(self) -> str:
@@ -50,9 +62,55 @@ def extract_facts(sentence: str) -> list[Fact]:
         if sentence[:quantity.start].endswith(("平均", "每")):
             continue  # 平均一个行政村3人: the 一个 only sets the scope of the next figure
         subject = _subject(sentence, quantity, term_span, previous_end)
-        facts.append(Fact(metric.id if metric else "", subject, quantity, _scope(sentence, quantity)))
+        lead, tail = _lead_and_tail(sentence, quantity, previous_end, next_start)
+        label = _label(lead, tail, facts[-1] if facts and quantity.start - len(lead) > facts[-1].quantity.end else None)
+        facts.append(Fact(metric.id if metric else "", subject, quantity, _scope(sentence, quantity),
+                          lead=lead, tail=tail, label=label))
     facts.extend(_named_facts(sentence))
     return facts
+
+
+def _lead_and_tail(sentence: str, quantity: Quantity, previous_end: int, next_start: int) -> tuple[str, str]:
+    """The words right before a figure (to the previous figure or clause start) and right after its unit."""
+    clause_start, clause_end = _clause(sentence, quantity.start, quantity.end)
+    lead = sentence[max(clause_start, previous_end):quantity.start]
+    tail = sentence[quantity.end:min(clause_end, next_start)]
+    return lead, tail.split("、")[0]
+
+
+@functools.cache
+def _fillers() -> tuple[str, ...]:
+    return tuple(sorted(vocabulary()["label_fillers"], key=len, reverse=True))
+
+
+def _label(lead: str, tail: str, previous: Fact | None) -> str:
+    """What a figure counts, for display: its lead without fillers; the noun after it when the lead says
+    nothing (11名年轻干部); after a bare verb (覆盖), the figure of the clause before (培训10场次，覆盖)."""
+    plain = _strip_linking(lead.strip("、 "))
+    core = plain
+    changed = True
+    while changed:
+        stripped = re.sub(r"^(?:20\d{2}年度?|\d{1,2}月份?)", "", core)
+        for filler in _fillers():
+            if stripped.startswith(filler) and len(stripped) > len(filler):
+                stripped = stripped[len(filler):]
+                break
+        changed, core = stripped != core, stripped
+    noun = re.match(r"[\u4e00-\u9fff]{2,8}", tail)
+    if sum(_is_cjk(char) for char in core) < 2 or core in _stops():
+        if noun and not tail.startswith(_stops()):
+            return noun.group(0)
+        if previous is not None:
+            return f"{_object_of(previous.label)}{previous.text}，{core or plain}"
+    if len(core) > 16:
+        core = _object_of(core)
+    return core[-24:] or plain
+
+
+def _object_of(phrase: str) -> str:
+    """What a phrase is about: the words after its last verb (组织干部职工开展法治培训 → 法治培训)."""
+    cuts = [phrase.rfind(stop) + len(stop) for stop in _stops() if stop in phrase[:-2]]
+    return phrase[max(cuts, default=0):]
 
 
 def _counts_one(sentence: str, quantity: Quantity) -> bool:

@@ -4,6 +4,10 @@
 [('1000余份', 1000, 1000, None, '余', '份'), ('3—5人', None, 3, 5, '', '人')]
 >>> [(q.text, q.value) for q in find_quantities("覆盖两万余人次，惠及师生近千人，参学率达到95%以上")]
 [('两万余人次', 20000), ('近千人', 1000), ('95%以上', 95)]
+>>> [(q.text, q.value, q.unit, q.qualifier) for q in find_quantities("合格率百分之百，修订村规民约2项")]
+[('百分之百', 100, '%', ''), ('2项', 2, '项', '')]
+>>> unit_class("人次"), unit_class("场"), unit_class("%"), unit_class("元")
+('person_times', 'times', 'percent', 'money')
 
 Not figures: years and dates (2023年, 11月份), document numbers (〔2025〕37号), hotlines (12345),
 anything inside quotation marks or book-title marks (“3·15”, 《…2021—2025年》), ordinals (第一, 一是).
@@ -44,6 +48,19 @@ class Quantity:
     chinese: bool  # written in Chinese numerals (一名, 两次)
 
 
+_PERCENT_WORDS = re.compile(rf"百分之(?P<num>[{_CN_DIGITS}]+|\d+(?:\.\d+)?)")
+
+
+@functools.cache
+def _unit_classes() -> dict[str, str]:
+    return {unit: name for name, units in vocabulary()["unit_classes"].items() for unit in units}
+
+
+def unit_class(unit: str) -> str:
+    """What a figure in ``unit`` counts: people, person_times, times, items, percent, money, area, hours or other."""
+    return _unit_classes().get(unit, "other")
+
+
 @functools.cache
 def _pattern() -> re.Pattern[str]:
     vocab = vocabulary()
@@ -75,10 +92,13 @@ def find_quantities(sentence: str) -> list[Quantity]:
             continue
         if not _stands_alone(match, sentence, vocab):
             continue
-        quantity = _quantity(match, vocab)
+        quantity = _quantity(match, vocab, sentence)
         if quantity is not None:
             found.append(quantity)
-    return found
+    for match in _PERCENT_WORDS.finditer(sentence):  # 百分之百, 百分之九十五
+        if not any(start <= match.start() < end for start, end in quoted) and (value := _number(match.group("num"))):
+            found.append(Quantity(match.group(0), match.start(), match.end(), _tidy(value), None, None, "", "%", True))
+    return sorted(found, key=lambda quantity: quantity.start)
 
 
 def _stands_alone(match: re.Match[str], sentence: str, vocab: dict) -> bool:
@@ -110,13 +130,16 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _quantity(match: re.Match[str], vocab: dict) -> Quantity | None:
+def _quantity(match: re.Match[str], vocab: dict, sentence: str) -> Quantity | None:
     first = _number(match.group("num"))
     if first is None:
         return None
     scale = {"万": 10_000, "亿": 100_000_000}.get(match.group("mult") or "", 1)
     second = _number(match.group("num2")) if match.group("num2") else None
     pre, approx, post = match.group("pre") or "", match.group("approx") or "", match.group("post") or ""
+    start = match.start()
+    if pre and start and sentence[start - 1] in vocab["prefix_word_ends"].get(pre, ""):
+        pre, start = "", match.start("num")  # 村规民约2项: the 约 ends a word, it is no "about"
     qualifier = pre + approx + post
     bounds = {**vocab["prefix_qualifiers"], **vocab["suffix_qualifiers"]}
     direction = next((bounds[word] for word in (pre, approx, post) if word and bounds.get(word)), "")
@@ -127,7 +150,7 @@ def _quantity(match: re.Match[str], vocab: dict) -> Quantity | None:
         lower = value if direction == "lower" else None
         upper = value if direction == "upper" else None
     return Quantity(
-        text=match.group(0), start=match.start(), end=match.end(), value=value, lower=lower, upper=upper,
+        text=sentence[start:match.end()], start=start, end=match.end(), value=value, lower=lower, upper=upper,
         qualifier=qualifier, unit=match.group("unit"), chinese=not match.group("num")[0].isdigit(),
     )
 

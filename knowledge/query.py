@@ -27,6 +27,11 @@ class FactRow:
     figure: str  # the figure as written: 1000余份, 3—5人
     scope: str  # 每村, 平均一个行政村, 其中
     name: str  # a named fact's name (a law firm)
+    label: str  # what the figure counts, in the report's words (受理答复8890诉求)
+    lead: str  # the words right before the figure, back to the previous figure or the clause start
+    tail: str  # the words right after its unit
+    unit_class: str  # people, person_times, times, items, percent, money, area, hours, other
+    offset: int | None  # where the figure starts in ``evidence``
     evidence: str
     report: str
     section: str
@@ -38,7 +43,7 @@ class FactRow:
     def contract(self) -> dict:
         """The fact as the JSON contract of DESIGN.md has it (plus ``figure``, ``scope`` and ``name``)."""
         keys = ("township", "county", "province", "year", "metric", "subject", "value", "lower", "upper",
-                "qualifier", "unit", "figure", "scope", "name", "evidence", "report", "section")
+                "qualifier", "unit", "figure", "scope", "name", "label", "evidence", "report", "section")
         row = asdict(self)
         return {key: _plain(row[key]) for key in keys}
 
@@ -77,7 +82,8 @@ _REPORT_NAME = "coalesce(nullif(r.title, ''), t.name || r.year || '年报告（'
 
 _FACT_SQL = f"""
 select t.name as township, t.county, t.province, r.year, f.metric, f.subject, f.value, f.lower, f.upper,
-       f.qualifier, f.unit, f.figure, f.scope, f.name, s.text as evidence, {_REPORT_NAME} as report,
+       f.qualifier, f.unit, f.figure, f.scope, f.name, f.label, f.lead, f.tail, f.unit_class, f.offset,
+       s.text as evidence, {_REPORT_NAME} as report,
        sec.heading as section, s.kind as section_kind, t.id as township_id, r.id as report_id,
        s.position as position
 from facts f
@@ -94,6 +100,8 @@ class KnowledgeBase:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.db = open_database(self.path)
+        self.db.execute("create virtual table if not exists temp.fact_words using fts5vocab(main, facts_fts, 'row')")
+        self.figure_count = self.db.execute("select count(*) from facts where offset is not null").fetchone()[0]
 
     def townships(self) -> list[Township]:
         """Every township with the years it has reports for, by name."""
@@ -134,6 +142,23 @@ class KnowledgeBase:
             params.append(report_id)
         sql = _FACT_SQL + (" where " + " and ".join(where) if where else "") + " order by t.name, r.year desc, f.id"
         return [FactRow(*row) for row in self.db.execute(sql, params)]
+
+    def word_counts(self, words: list[str]) -> tuple[dict[str, int], int]:
+        """How many figures have each of ``words`` around them (their lead or tail), and how many figures there are."""
+        counts = {}
+        for word in dict.fromkeys(words):
+            row = self.db.execute("select doc from temp.fact_words where term = ?", [word.lower()]).fetchone()
+            counts[word] = row[0] if row else 0
+        return counts, self.figure_count
+
+    def facts_about(self, words: list[str], limit: int = 5000) -> list[FactRow]:
+        """Figures whose lead or tail holds every one of ``words`` (any report), through the full-text index."""
+        words = [word.replace('"', "") for word in words if word.strip()]
+        if not words:
+            return []
+        sql = (_FACT_SQL + " join facts_fts on facts_fts.rowid = f.id where facts_fts match ?"
+               " order by t.name, r.year desc, f.id limit ?")
+        return [FactRow(*row) for row in self.db.execute(sql, [" AND ".join(f'"{word}"' for word in words), limit])]
 
     def reports(self, township_id: int) -> list[dict]:
         """The reports of one township, newest first."""

@@ -1,7 +1,8 @@
 """The knowledge base: a SQLite file written through sqlite-utils.
 
 Tables: ``townships`` and their ``aliases``, ``reports`` (one per township and year), ``sections``,
-``sentences`` (with FTS5 over their jieba-segmented text), ``facts``, ``metrics`` and ``meta``.
+``sentences`` (with FTS5 over their jieba-segmented text), ``facts`` (every figure with its lead, tail,
+label and unit class; FTS5 over the jieba-segmented words around it), ``metrics`` and ``meta``.
 
 Writing is atomic: ``write_reports`` copies the file, writes into the copy and renames it over the
 original, so a build that fails or is killed half-way leaves the knowledge base exactly as it was.
@@ -22,11 +23,13 @@ from pathlib import Path
 import sqlite_utils
 
 from knowledge.aliases import short_name, township_aliases
+from knowledge.quantities import unit_class
+from knowledge.facts import Fact
 from knowledge.report import Report
 from knowledge.segment import Segmenter
 from knowledge.vocabulary import metrics
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 @dataclass
@@ -43,7 +46,24 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no knowledge base at {path}; run: township-bot --db {path} build")
-    return sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
+    db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
+    check_schema(db, path)
+    return db
+
+
+class SchemaError(RuntimeError):
+    """A knowledge base written by another version of this program; the message says what to run."""
+
+
+def check_schema(db: sqlite_utils.Database, path: Path) -> None:
+    """Raise ``SchemaError`` unless the knowledge base at ``path`` is empty or of this schema version."""
+    if "meta" not in db.table_names():
+        return
+    row = next(db["meta"].rows_where("key = 'schema_version'"), None)
+    if row is None or row["value"] != SCHEMA_VERSION:
+        raise SchemaError(f"{path} was built by an older version of township-bot (schema "
+                          f"{row['value'] if row else '?'}, now {SCHEMA_VERSION}); rebuild it from the report files: "
+                          f"township-bot --db {path} build FOLDER")
 
 
 def write_reports(path: Path | str, reports: list[Report], segmenter: Segmenter | None = None) -> list[Stored]:
@@ -80,6 +100,7 @@ def _write_atomically(path: Path, reports: list[Report], segmenter: Segmenter) -
             with sqlite3.connect(path) as source:
                 source.backup(target)
         db = sqlite_utils.Database(target)
+        check_schema(db, path)
         _ensure_schema(db)
         stored = [_write_report(db, report, segmenter) for report in reports]
         db["meta"].upsert({"key": "built_at", "value": time.strftime("%Y-%m-%d %H:%M:%S")}, pk="key")
@@ -125,11 +146,14 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     db["sentences"].enable_fts(["seg"], tokenize="unicode61", create_triggers=True)
     db["facts"].create(
         {"id": int, "report_id": int, "sentence_id": int, "metric": str, "subject": str, "value": float,
-         "lower": float, "upper": float, "qualifier": str, "unit": str, "figure": str, "scope": str, "name": str},
+         "lower": float, "upper": float, "qualifier": str, "unit": str, "unit_class": str, "figure": str,
+         "scope": str, "name": str, "label": str, "lead": str, "tail": str, "offset": int, "words": str},
         pk="id", foreign_keys=[("report_id", "reports", "id"), ("sentence_id", "sentences", "id")],
     )
     db["facts"].create_index(["metric", "report_id"])
     db["facts"].create_index(["report_id"])
+    # Rankings over open labels (哪个镇法律咨询人次最多) find their candidate figures through this index.
+    db["facts"].enable_fts(["words"], tokenize="unicode61", create_triggers=True)
 
 
 def _township_id(db: sqlite_utils.Database, report: Report) -> int:
@@ -178,19 +202,22 @@ def _write_report(db: sqlite_utils.Database, report: Report, segmenter: Segmente
             "report_id": report_id, "section_id": section_ids[sentence.section], "position": sentence.position,
             "text": sentence.text, "kind": kinds[sentence.section], "seg": " ".join(segmenter.words(sentence.text)),
         }).last_pk
-    db["facts"].insert_all(
-        {
-            "report_id": report_id, "sentence_id": sentence_ids[position], "metric": fact.metric,
-            "subject": fact.subject, "value": fact.quantity.value if fact.quantity else None,
-            "lower": fact.quantity.lower if fact.quantity else None,
-            "upper": fact.quantity.upper if fact.quantity else None,
-            "qualifier": fact.quantity.qualifier if fact.quantity else "",
-            "unit": fact.quantity.unit if fact.quantity else "", "figure": fact.text, "scope": fact.scope,
-            "name": fact.name,
-        }
-        for position, fact in report.facts
-    )
+    db["facts"].insert_all(_fact_record(fact, report_id, sentence_ids[position], segmenter)
+                           for position, fact in report.facts)
     return Stored(report, "replaced" if old is not None else "added", report_id)
+
+
+def _fact_record(fact: Fact, report_id: int, sentence_id: int, segmenter: Segmenter) -> dict:
+    quantity = fact.quantity
+    return {
+        "report_id": report_id, "sentence_id": sentence_id, "metric": fact.metric, "subject": fact.subject,
+        "value": quantity.value if quantity else None, "lower": quantity.lower if quantity else None,
+        "upper": quantity.upper if quantity else None, "qualifier": quantity.qualifier if quantity else "",
+        "unit": quantity.unit if quantity else "", "unit_class": unit_class(quantity.unit) if quantity else "",
+        "figure": fact.text, "scope": fact.scope, "name": fact.name, "label": fact.label, "lead": fact.lead,
+        "tail": fact.tail, "offset": quantity.start if quantity else None,
+        "words": " ".join(dict.fromkeys(segmenter.words(f"{fact.lead} {fact.tail}"))) if quantity else "",
+    }
 
 
 def _delete_report(db: sqlite_utils.Database, report_id: int) -> None:

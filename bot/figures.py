@@ -1,0 +1,350 @@
+"""Which of a report's figures a question asks for: every figure is a candidate, not only the lexicon's.
+
+A question's content words (jieba, without the place, the year and the question words) are looked
+for around each figure: right before it (its *lead*, full credit, less the further away), right after
+its unit (its *tail*), earlier in its clause, elsewhere in its sentence. Each word counts by how rare
+it is among the knowledge base's figures, so 8890诉求 outweighs 开展. A figure no question word touches
+(the anchor rule) scores low, and the asked unit (多少人次, 几件, 比例) drops figures of another class:
+
+>>> matcher = FigureMatcher(lambda words: ({word: 1 for word in words}, 100))
+>>> wanted = matcher.wanted("法治培训覆盖了多少人次", ["法治", "培训", "覆盖"])
+>>> wanted.unit_class
+'person_times'
+>>> sentence = "组织干部职工开展法治培训10场次，覆盖500余人次。"
+>>> training = _figure(sentence, "10场次", "组织干部职工开展法治培训", "times")
+>>> reached = _figure(sentence, "500余人次", "覆盖", "person_times")
+>>> [(match.fact.figure, round(match.coverage, 2)) for match in matcher.rank(wanted, [training, reached])]
+[('500余人次', 0.83)]
+
+The lexicon helps, it does not gate: its terms are synonyms of each other, and a figure it names as
+the question's metric gets a bonus.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from knowledge.query import FactRow
+from knowledge.vocabulary import Metric, metrics, vocabulary
+
+THRESHOLD = 0.5  # below this no figure is claimed: the report does not state it
+
+_ANCHOR_SLACK = 3  # characters between a question word and the figure that still "touch" it
+_CLAUSE_MARKS = "，。；！？：,;"
+
+
+@functools.cache
+def data() -> dict:
+    """``data_figures.toml``: stopwords, low-weight words, conjunctions, asked classes, synonyms."""
+    with open(Path(__file__).parent / "data_figures.toml", "rb") as handle:
+        return tomllib.load(handle)
+
+
+@functools.cache
+def _synonyms() -> dict[str, tuple[tuple[str, float], ...]]:
+    """word → the words that stand for it: the data file's groups and the lexicon's terms of one metric."""
+    table: dict[str, dict[str, float]] = {}
+    groups = [(set(group), 0.9) for group in data()["synonyms"]["groups"]]
+    # the lexicon's terms of one metric are looser kin (宣讲 and 法治党课 are both lectures)
+    groups += [(set(metric.terms), 0.6) for metric in metrics().values() if metric.kind == "count"]
+    for group, credit in groups:
+        for word in group:
+            for other in group - {word}:
+                table.setdefault(word, {})[other] = max(credit, table.get(word, {}).get(other, 0))
+    return {word: tuple(others.items()) for word, others in table.items()}
+
+
+@functools.cache
+def _asked_unit_pattern() -> re.Pattern[str]:
+    units = sorted(vocabulary()["units"], key=len, reverse=True)
+    return re.compile(rf"(?:多少|几)({'|'.join(re.escape(unit) for unit in units)})")
+
+
+@functools.cache
+def _unit_classes() -> dict[str, str]:
+    return {unit: name for name, units in vocabulary()["unit_classes"].items() for unit in units}
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a figure question asks for."""
+
+    words: tuple[str, ...]  # content words, in the question's order
+    weights: tuple[float, ...]  # how much each word says (rarer words more)
+    pieces: dict[str, tuple[str, ...]]  # a long word's own words, for when only they are found
+    unit_class: str = ""  # the class the question asks (people, person_times, percent…), "" if none
+    unit: str = ""  # the measure word it asks (人次, 件), "" if none
+    metric_ids: frozenset[str] = frozenset()  # lexicon metrics the question names
+    metric_classes: frozenset[str] = frozenset()  # the unit classes those metrics are counted in
+    per_unit: bool = False  # asks a per-village or partial figure (每村, 平均, 其中)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A figure and how well it answers: ``coverage`` (0–1, the share of the question's words found
+    around it; ``THRESHOLD`` and up is an answer) and ``score`` (coverage with unit and lexicon bonuses,
+    for ordering)."""
+
+    fact: FactRow
+    score: float
+    coverage: float
+
+
+class FigureMatcher:
+    """Scores a report's figures against a question. ``word_counts(words)`` gives each word's number of
+    figures in the knowledge base and the number of figures (``KnowledgeBase.word_counts``)."""
+
+    def __init__(self, word_counts: Callable[[list[str]], tuple[dict[str, int], int]],
+                 parts: Callable[[str], list[str]] = lambda word: []) -> None:
+        self.word_counts = word_counts
+        self.parts = parts  # a long word's own words (宣传活动 → 宣传, 活动): jieba's search mode
+
+    def wanted(self, text: str, words: list[str], metric: Metric | None = None) -> Wanted:
+        """What ``text`` (canonical, place and year taken out) asks, given its content ``words``."""
+        unit, unit_class = asked_unit(text)
+        pieces = {word: tuple(part for part in self.parts(word) if len(part) >= 2 and part != word)
+                  for word in words if len(word) >= 3}
+        counts, total = self.word_counts(words + [part for parts in pieces.values() for part in parts])
+        idf = lambda word: math.log(1 + total / (1 + counts.get(word, 0)))  # noqa: E731
+        low = set(data()["low_weight"])
+        weights = []
+        for word in words:
+            # a word the index does not hold whole (工作推进会) weighs what its own words weigh
+            weight = idf(word) if counts.get(word) or not pieces.get(word) else max(map(idf, pieces[word]))
+            if word in low:
+                weight *= 0.3
+            if len(word) == 1:
+                weight *= 0.4
+            weights.append(weight)
+        chosen = [metric] if metric and metric.kind == "count" else []
+        return Wanted(
+            tuple(words), tuple(weights), pieces, unit_class, unit,
+            frozenset(m.id for m in chosen),
+            frozenset(_unit_classes().get(u, "other") for m in chosen for u in m.units),
+            per_unit=any(word in text for word in ("每村", "每个村", "平均", "其中")),
+        )
+
+    def rank(self, wanted: Wanted, facts: list[FactRow]) -> list[Match]:
+        """The figures of ``facts`` that may answer, best first (those the asked unit rules out are left out)."""
+        matches = []
+        for fact in facts:
+            if fact.offset is None:
+                continue  # a named fact (a law firm), not a figure
+            scored = _score(wanted, fact)
+            if scored is not None:
+                matches.append(Match(fact, *scored))
+        matches.sort(key=lambda match: (-match.score, match.fact.position, match.fact.offset))
+        return matches
+
+
+def content_words(text: str, cut: Callable[[str], list[str]]) -> list[str]:
+    """The words of ``text`` that say what is asked (jieba ``cut``), without question words and the asked unit.
+
+    >>> content_words("受理答复8890诉求多少件", lambda text: ["受理", "答复", "8890", "诉求", " "])
+    ['受理', '答复', '8890', '诉求']
+    """
+    stop = _stopwords()
+    text = _asked_unit_pattern().sub(" ", text)
+    words = [word[:-1] if len(word) > 1 and word.endswith(("了", "过")) else word for word in cut(text)]  # 发了 → 发
+    words = [word for word in words if word not in stop and re.search(r"[\u4e00-\u9fff0-9]", word)]
+    return list(dict.fromkeys(words))
+
+
+def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str, list[str]]]:
+    """The asked things of a question that asks two or more (办结率和满意率), each with its content words;
+    a question that asks one thing is one part."""
+    conjunctions = data()["conjunctions"]
+    ends = [] if any(word in text for word in conjunctions) else [m.end() for m in _asked_unit_pattern().finditer(text)][:-1]
+    for end in reversed(ends):  # 宣讲多少场受众多少人次: each asked unit ends an asked thing
+        text = text[:end] + "？" + text[end:]
+    pieces = re.split("|".join(map(re.escape, conjunctions + ["？", "?"])), text)
+    if len(pieces) == 1 and len(re.findall("多少|几", text)) >= 2:
+        pieces = _split_after_asks(cut(text))
+    parts = [(piece, words) for piece in pieces if (words := content_words(piece, cut))]
+    return parts if len(parts) >= 2 else [(text, content_words(text, cut))]
+
+
+def _split_after_asks(words: list[str]) -> list[str]:
+    """化解了多少纠纷化解率多少 → 化解了多少纠纷, 化解率多少: a piece ends after each 多少/几 and its noun."""
+    pieces, current, asked = [], "", False
+    for word in words:
+        if asked and (word in _stopwords() or not re.search(r"[\u4e00-\u9fff]", word)):
+            pieces.append(current)
+            current, asked = "", False
+        current += word
+        if asked:
+            pieces.append(current)
+            current, asked = "", False
+        elif word.startswith(("多少", "几")):
+            asked = True
+    return pieces + [current]
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    return frozenset(data()["stopwords"])
+
+
+def asked_unit(text: str) -> tuple[str, str]:
+    """(measure word, unit class) the question asks for; ("", "") when it asks none.
+
+    >>> asked_unit("覆盖了多少人次"), asked_unit("调撤率是多少"), asked_unit("投资多少钱"), asked_unit("几个调解员")
+    (('人次', 'person_times'), ('', 'percent'), ('', 'money'), ('个', ''))
+    """
+    if match := _asked_unit_pattern().search(text):
+        unit = match.group(1)
+        # 几个 is what people say of anything countable: it asks no class (几个调解员 wants 6名)
+        return unit, "" if unit == "个" else _unit_classes().get(unit, "other")
+    if re.search(rf"(?:多少|几)(?:名|个)?(?:{'|'.join(data()['people_nouns'])})", text):
+        return "", "people"
+    for name, phrases in data()["asked_classes"].items():
+        if any(phrase in text for phrase in phrases):
+            return "", name
+    if re.search(r"[\u4e00-\u9fff]率", text):
+        return "", "percent"
+    return "", ""
+
+
+def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
+    """(score, coverage) of ``fact`` for ``wanted``, or None when its unit rules it out."""
+    unit_bonus = _unit_fit(wanted, fact)
+    if unit_bonus is None:
+        return None
+    if not wanted.words:
+        return None
+    places = _Places(fact)
+    total = sum(wanted.weights)
+    gained, anchored = 0.0, False
+    for word, weight in zip(wanted.words, wanted.weights):
+        credit, touches = places.credit(word, wanted.pieces.get(word, ()))
+        gained += weight * credit
+        anchored = anchored or touches
+    coverage = gained / total if total else 0.0
+    if not anchored:
+        coverage *= 0.4
+    score = coverage + unit_bonus + 0.15 * places.covered(wanted.words)
+    if fact.metric and fact.metric in wanted.metric_ids and coverage > 0.3:
+        score += 0.15
+    if fact.scope and not wanted.per_unit:
+        score -= 0.05 if fact.scope == "其中" else 0.1  # a part may be what is asked; a per-village figure rarely
+    return score, coverage
+
+
+def _unit_fit(wanted: Wanted, fact: FactRow) -> float | None:
+    """The bonus (or penalty) the figure's unit earns; None when it cannot be what is asked."""
+    have = fact.unit_class
+    if wanted.unit_class:
+        if have == wanted.unit_class:
+            return 0.1 + (0.05 if wanted.unit == fact.unit else 0)
+        if have in data()["near_classes"].get(wanted.unit_class, ()) and wanted.unit not in ("名", "位"):
+            return -0.1
+        return None
+    if have in ("percent", "money", "area") and wanted.unit == "个":
+        return None
+    if wanted.metric_classes:
+        return 0.0 if have in wanted.metric_classes else -0.15
+    return 0.0
+
+
+class _Places:
+    """Where a figure's words stand: its lead (before it), tail (after it), clause and sentence."""
+
+    def __init__(self, fact: FactRow) -> None:
+        sentence, start = fact.evidence, fact.offset or 0
+        self.lead = fact.lead
+        self.core = _strip_linking(fact.lead)
+        self.tail = fact.tail
+        lead_start = start - len(fact.lead)
+        clause_start = max(sentence.rfind(mark, 0, max(lead_start, 0)) for mark in _CLAUSE_MARKS) + 1
+        # 开展“法律进村”活动50余场，…，覆盖群众2万余人次: what 覆盖 covers stands earlier in the sentence
+        self.continues = not self.core or self.core.startswith(_continuing_verbs())
+        if self.continues and clause_start > 1:
+            clause_start = max(sentence.rfind(mark, 0, clause_start - 1) for mark in _CLAUSE_MARKS) + 1
+        self.clause = sentence[clause_start:max(lead_start, clause_start)]
+        self.tail_credit = 0.9 if len(self.core) <= 3 else 0.7  # 对原有2件行政规范文件: the noun after it
+        self.sentence = sentence
+
+    def covered(self, words: tuple[str, ...]) -> float:
+        """The share of the figure's own words (its lead) that the question's words cover: 满意 fits the
+        figure led by 满意 better than the one led by 非常满意."""
+        core = re.sub(r"[^\u4e00-\u9fff0-9]", "", self.core)
+        if not core:
+            return 0.0
+        for word in sorted(words, key=len, reverse=True):
+            core = core.replace(word, "")
+        return 1 - len(core) / len(re.sub(r"[^\u4e00-\u9fff0-9]", "", self.core))
+
+    def credit(self, word: str, pieces: tuple[str, ...] = ()) -> tuple[float, bool]:
+        """(credit 0–1, touches the figure) for one question word, its synonyms and its parts."""
+        best = self._exact(word)
+        for other, kin in _synonyms().get(word, ()):
+            credit, touches = self._exact(other)
+            if credit * kin > best[0]:
+                best = (credit * kin, touches)
+        if best[0] == 0 and len(word) >= 3:
+            best = self._near(word, pieces)
+        return best
+
+    def _exact(self, word: str) -> tuple[float, bool]:
+        position = self.core.rfind(word)
+        if position != -1:
+            gap = len(self.core) - position - len(word)
+            in_list = "、" in self.core[position:] and len(self.core) - position <= 14
+            touches = gap <= _ANCHOR_SLACK or in_list or len(self.core) <= 8  # a short lead is the figure's own
+            return (1.0 if touches else max(0.6, 1 - 0.025 * gap)), touches
+        if word in self.lead:  # inside the linking words (…均为)
+            return 0.8, True
+        position = self.tail.find(word)
+        if position != -1:
+            return self.tail_credit, position <= 2
+        if word in self.clause:
+            return (0.7, True) if self.continues else (0.5, False)
+        if word in self.sentence:
+            return 0.2, False
+        return 0.0, False
+
+    def _near(self, word: str, pieces: tuple[str, ...]) -> tuple[float, bool]:
+        """A long word the figure's words have only in part (宣传活动 ~ 宣传“六进”活动) or nearly (调解员 ~ 调解人员)."""
+        found = [piece for piece in pieces if piece in self.lead or piece in self.tail]
+        share = sum(map(len, found)) / sum(map(len, pieces)) if pieces else 0.0
+        near = fuzz.partial_ratio(word, self.lead + "|" + self.tail) / 100
+        credit = max(0.8 * share, 0.6 * near if near >= 0.8 else 0.0)
+        window = self.core[-(len(word) + _ANCHOR_SLACK):] + "|" + self.tail[:len(word)]
+        return credit, credit >= 0.4 and (any(piece in window for piece in found) or near >= 0.8)
+
+
+@functools.cache
+def _continuing_verbs() -> tuple[str, ...]:
+    return tuple(data()["continuing_verbs"])
+
+
+@functools.cache
+def _linking() -> tuple[str, ...]:
+    return tuple(sorted(vocabulary()["linking_words"], key=len, reverse=True))
+
+
+def _strip_linking(lead: str) -> str:
+    """A lead without the words that link it to its figure (办结率、满意率均为 → 办结率、满意率)."""
+    lead = lead.rstrip("、 ")
+    for word in _linking():
+        if lead.endswith(word):
+            return lead[: -len(word)]
+    return lead
+
+
+def _figure(sentence: str, figure: str, lead: str, unit_class: str) -> FactRow:
+    """A stand-alone figure of ``sentence`` (for examples and tests)."""
+    offset = sentence.index(figure)
+    return FactRow(township="", county="", province="", year=0, metric="", subject=lead, value=None, lower=None,
+                   upper=None, qualifier="", unit="", figure=figure, scope="", name="", label=lead, lead=lead,
+                   tail="", unit_class=unit_class, offset=offset, evidence=sentence, report="", section="",
+                   section_kind="", township_id=0, report_id=0, position=0)
+
