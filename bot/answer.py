@@ -155,10 +155,12 @@ class Answerer:
         if q.unknown_place and not q.townships:
             return self._unknown_place(q)
         counted = q.metric is not None and q.metric.kind == "count"
-        if q.intent in ("rank", "each") or (not q.townships and (counted or q.asks_figure)):
+        if q.intent in ("rank", "each") or (not q.townships and counted):
             if counted and (q.english or not q.words or self._names_metric(q)):
                 return self._rank(q)
-            return self._rank_open(q) if q.words else self._not_understood(q)
+            if q.intent in ("rank", "each") and q.words:
+                return self._rank_open(q)
+            return self._not_understood(q)
         if len(q.townships) >= 2 and q.intent in ("compare", "value") and (counted or q.words):
             return self._compare(q)
         if not q.townships:
@@ -221,7 +223,8 @@ class Answerer:
     def _value(self, q: Question, town: Township) -> Answer:
         metric = q.metric
         facts, year = self._report_facts(town, q.year)
-        if asked := asked_unit(q.topic)[1]:  # 培训多少人次: not the number of sessions
+        asked = asked_unit(q.topic)[1]
+        if asked:  # 培训多少人次: not the number of sessions
             facts = [fact for fact in facts if fact.unit_class == asked]
         exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(metric)])
         family = [] if exact or not metric.family else _closest_first(
@@ -230,6 +233,8 @@ class Answerer:
         if not chosen and metric.names and any(f.metric == metric.names for f in facts):
             q.metric = metrics()[metric.names]  # 乌苏 法律顾问: the report names its law firm, not a count
             return self._named(q, town)
+        if not chosen and asked and q.words and not q.english:
+            return self._figure(q, town)  # none in the asked unit (培训覆盖多少人次): any figure the words fit
         if not chosen:
             return self._not_stated(q, town, facts, year)
         main, others = chosen[0], chosen[1:3]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -54,17 +55,29 @@ def score(answerer: Answerer, rows: list[dict]) -> list[Outcome]:
         elif not reply.answered:
             verdict = "refused"
         else:
-            verdict = "correct" if all(part in reply.headline for part in row["expect"].split(" & ")) else "wrong"
+            verdict = "correct" if all(_states(reply.headline, part) for part in row["expect"].split(" & ")) else "wrong"
         outcomes.append(Outcome(row["question"], row["expect"], verdict, reply.headline))
     return outcomes
+
+
+def _states(headline: str, expected: str) -> bool:
+    """True when ``headline`` holds ``expected``; a figure must not be the tail of a longer one (7件 in 17件).
+
+    >>> _states("增福镇（2022年）：行政处罚 17件", "7件"), _states("增福镇（2022年）：行政处罚 7件", "7件")
+    (False, True)
+    """
+    if not expected[:1].isdigit():
+        return expected in headline
+    return re.search(rf"(?<![\d.]){re.escape(expected)}", headline) is not None
 
 
 def summary(outcomes: list[Outcome]) -> str:
     """One line of figures: accuracy, wrong figures, refusals."""
     total = len(outcomes)
     counts = {verdict: sum(o.verdict == verdict for o in outcomes) for verdict in ("correct", "wrong", "refused")}
-    return (f"{total} questions: accuracy {counts['correct'] / total:.1%} ({counts['correct']}), "
-            f"wrong figures {counts['wrong']}, refusals {counts['refused']}")
+    return (f"{total} questions: right {counts['correct'] / total:.1%} ({counts['correct']}), "
+            f"wrong or unled {counts['wrong'] / total:.1%} ({counts['wrong']}), "
+            f"wrongly refused {counts['refused'] / total:.1%} ({counts['refused']})")
 
 
 def main(argv: list[str] | None = None) -> int:

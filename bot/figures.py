@@ -168,7 +168,12 @@ def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str
     pieces = re.split("|".join(map(re.escape, conjunctions + ["？", "?"])), text)
     if len(pieces) == 1 and len(re.findall("多少|几", text)) >= 2:
         pieces = _split_after_asks(cut(text))
-    parts = [(piece, words) for piece in pieces if (words := content_words(piece, cut))]
+    parts: list[tuple[str, list[str]]] = []
+    for piece in pieces:
+        if words := content_words(piece, cut):
+            parts.append((piece, words))
+        elif parts and asked_unit(piece)[1]:  # 培训几场多少人次: the same thing, in another unit
+            parts.append((" ".join(parts[-1][1]) + piece, parts[-1][1]))
     return parts if len(parts) >= 2 else [(text, content_words(text, cut))]
 
 

@@ -109,6 +109,8 @@ class Understander:
             question.parts = question_parts(question.topic, self.cut)
             question.words = [word for _, words in question.parts for word in words]
         question.asks_figure = any(word in lowered for word in figures_data()["figure_words"])
+        if question.asks_figure and question.metric and question.metric.kind == "named":
+            question.metric = None  # 领导小组召开专题会议几次: a figure about the group, not its head
         if question.asks_figure and question.intent in ("problems", "plans"):
             question.intent = "value"  # 发现整改法律问题多少个: a figure about problems, not the problems section
         return question

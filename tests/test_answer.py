@@ -10,6 +10,7 @@ from bot.evaluate import score, summary
 from conftest import DATA, read_tsv, run_cli
 
 QUESTIONS = read_tsv(DATA / "questions.tsv")
+REAL_REPORT_QUESTIONS = read_tsv(DATA / "corpus_questions.tsv")
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,49 @@ def test_seed_questions_score_at_least_95_percent_with_no_wrong_figure(seeds_ans
 def test_corpus_questions_have_no_wrong_figure(corpus_db):
     outcomes = score(Answerer(corpus_db), [row for row in QUESTIONS if row["kb"] == "corpus"])
     assert [(o.question, o.headline) for o in outcomes if o.verdict == "wrong"] == [], summary(outcomes)
+
+
+def test_real_report_questions_written_from_the_text(corpus_db):
+    # 327 questions written from the corpus reports before the answers were seen. The floors are the
+    # levels measured when the open-label answering landed (84.7% right, 1.8% wrong): they guard against
+    # regressions; the goal (92% right, 2% wrong) is not reached yet.
+    outcomes = score(Answerer(corpus_db), REAL_REPORT_QUESTIONS)
+    right = sum(o.verdict == "correct" for o in outcomes) / len(outcomes)
+    wrong = [(o.question, o.headline) for o in outcomes if o.verdict == "wrong"]
+    refused_right = [o for o, row in zip(outcomes, REAL_REPORT_QUESTIONS) if row["expect"] == "REFUSE"]
+    assert right >= 0.84, summary(outcomes)
+    assert len(wrong) / len(outcomes) <= 0.02, (summary(outcomes), wrong)
+    assert sum(o.verdict == "correct" for o in refused_right) / len(refused_right) >= 0.9, summary(outcomes)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("澧浦镇受理答复8890诉求多少件", "澧浦镇（2023年）：受理答复8890诉求 655件"),
+    ("澧浦镇农村法律顾问坐班值班了多少次？", "147次"),
+    ("通城镇法治培训覆盖了多少人次", "500余人次"),
+    ("五常街道行政诉讼调撤率是多少", "83.33%"),
+    ("澧浦镇办结率和满意率", "100%"),
+    ("五常街道民事诉讼和行政诉讼各多少起？", "民事诉讼 50起；行政诉讼 14起"),
+])
+def test_any_figure_a_report_states_is_led(corpus_db, question, expected):
+    reply = Answerer(corpus_db).answer(question)
+    assert reply.answered and expected in reply.headline, reply.headline
+
+
+@pytest.mark.parametrize("question", ["北京市朝阳区有多少调解员", "How many police officers does Beizi have?",
+                                      "澧浦镇有多少人民调解员"])
+def test_places_and_things_the_reports_do_not_have_are_refused(corpus_db, question):
+    reply = Answerer(corpus_db).answer(question)
+    assert not reply.answered and not re.search(r"\d+\s*[名人位个件次]", reply.headline), reply.headline
+
+
+def test_a_follow_up_keeps_the_township_but_not_an_old_topic(seeds_answerer, corpus_db):
+    conversation = Conversation()
+    assert not seeds_answerer.answer("背孜乡有几个调解员", conversation).answered
+    assert seeds_answerer.answer("那执法证呢", conversation).headline.startswith("背孜乡")
+    corpus = Answerer(corpus_db)
+    conversation = Conversation()
+    corpus.answer("新华乡有几名村法律顾问", conversation)
+    assert "655件" in corpus.answer("澧浦镇受理8890诉求多少件", conversation).headline
 
 
 def test_never_a_nearby_figure(seeds_answerer):
