@@ -282,7 +282,7 @@ class Answerer:
         reply = Answer(q.text, False, f"{town.name}（{year}年）的报告没有说明{what}的数据。")
         self._year_note(q, town, year, reply)
         if related.answered:
-            reply.notes.append("相关原文（其中没有所问的数据）：")
+            reply.lines.append("相关原文（其中没有所问的数据）：")
             reply.quotes = related.quotes[:2]
         return reply
 
@@ -566,7 +566,7 @@ class Answerer:
     @staticmethod
     def _figure_zh(fact: FactRow, metric: Metric | None) -> str:
         # The report's own words for what is counted, unless they run long (年轻干部拥有行政执法证 → 行政执法证).
-        if not fact.metric:
+        if not fact.metric or len(fact.subject) <= 2:  # 覆盖 500余人次 says less than 法治培训10场次，覆盖
             name = fact.label or fact.subject
         else:
             name = fact.subject if fact.subject and (len(fact.subject) <= 10 or not metric) else metric.zh

@@ -32,6 +32,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from knowledge.facts import strip_linking
+from knowledge.quantities import unit_class
 from knowledge.query import FactRow
 from knowledge.vocabulary import Metric, metrics, vocabulary
 
@@ -68,9 +70,11 @@ def _asked_unit_pattern() -> re.Pattern[str]:
     return re.compile(rf"(?:多少|几)({'|'.join(re.escape(unit) for unit in units)})")
 
 
-@functools.cache
-def _unit_classes() -> dict[str, str]:
-    return {unit: name for name, units in vocabulary()["unit_classes"].items() for unit in units}
+def _asked_units(text: str) -> list[re.Match[str]]:
+    """The 多少/几 + measure word phrases of ``text``; not 多少人民调解员, where 人 starts a word."""
+    starts = vocabulary()["unit_word_starts"]
+    return [match for match in _asked_unit_pattern().finditer(text)
+            if text[match.end():match.end() + 1] not in starts.get(match.group(1), "") or match.end() == len(text)]
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class FigureMatcher:
 
     def wanted(self, text: str, words: list[str], metric: Metric | None = None) -> Wanted:
         """What ``text`` (canonical, place and year taken out) asks, given its content ``words``."""
-        unit, unit_class = asked_unit(text)
+        unit, asked_class = asked_unit(text)
         pieces = {word: tuple(part for part in self.parts(word) if len(part) >= 2 and part != word)
                   for word in words if len(word) >= 3}
         counts, total = self.word_counts(words + [part for parts in pieces.values() for part in parts])
@@ -126,9 +130,9 @@ class FigureMatcher:
             weights.append(weight)
         chosen = [metric] if metric and metric.kind == "count" else []
         return Wanted(
-            tuple(words), tuple(weights), pieces, unit_class, unit,
+            tuple(words), tuple(weights), pieces, asked_class, unit,
             frozenset(m.id for m in chosen),
-            frozenset(_unit_classes().get(u, "other") for m in chosen for u in m.units),
+            frozenset(unit_class(u) for m in chosen for u in m.units),
             per_unit=any(word in text for word in ("每村", "每个村", "平均", "其中")),
         )
 
@@ -152,7 +156,8 @@ def content_words(text: str, cut: Callable[[str], list[str]]) -> list[str]:
     ['受理', '答复', '8890', '诉求']
     """
     stop = _stopwords()
-    text = _asked_unit_pattern().sub(" ", text)
+    for match in reversed(_asked_units(text)):
+        text = text[:match.start()] + " " + text[match.end():]
     words = [word[:-1] if len(word) > 1 and word.endswith(("了", "过")) else word for word in cut(text)]  # 发了 → 发
     words = [word for word in words if word not in stop and re.search(r"[\u4e00-\u9fff0-9]", word)]
     return list(dict.fromkeys(words))
@@ -162,7 +167,7 @@ def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str
     """The asked things of a question that asks two or more (办结率和满意率), each with its content words;
     a question that asks one thing is one part."""
     conjunctions = data()["conjunctions"]
-    ends = [] if any(word in text for word in conjunctions) else [m.end() for m in _asked_unit_pattern().finditer(text)][:-1]
+    ends = [] if any(word in text for word in conjunctions) else [m.end() for m in _asked_units(text)][:-1]
     for end in reversed(ends):  # 宣讲多少场受众多少人次: each asked unit ends an asked thing
         text = text[:end] + "？" + text[end:]
     pieces = re.split("|".join(map(re.escape, conjunctions + ["？", "?"])), text)
@@ -203,11 +208,13 @@ def asked_unit(text: str) -> tuple[str, str]:
 
     >>> asked_unit("覆盖了多少人次"), asked_unit("调撤率是多少"), asked_unit("投资多少钱"), asked_unit("几个调解员")
     (('人次', 'person_times'), ('', 'percent'), ('', 'money'), ('个', ''))
+    >>> asked_unit("有多少人民调解员")  # people, but 人 is not cut off 人民调解员
+    ('', 'people')
     """
-    if match := _asked_unit_pattern().search(text):
-        unit = match.group(1)
+    if asked := _asked_units(text):
+        unit = asked[0].group(1)
         # 几个 is what people say of anything countable: it asks no class (几个调解员 wants 6名)
-        return unit, "" if unit == "个" else _unit_classes().get(unit, "other")
+        return unit, "" if unit == "个" else unit_class(unit)
     if re.search(rf"(?:多少|几)(?:名|个)?(?:{'|'.join(data()['people_nouns'])})", text):
         return "", "people"
     for name, phrases in data()["asked_classes"].items():
@@ -265,7 +272,7 @@ class _Places:
     def __init__(self, fact: FactRow) -> None:
         sentence, start = fact.evidence, fact.offset or 0
         self.lead = fact.lead
-        self.core = _strip_linking(fact.lead)
+        self.core = strip_linking(fact.lead.rstrip("、 "))
         self.tail = fact.tail
         lead_start = start - len(fact.lead)
         clause_start = max(sentence.rfind(mark, 0, max(lead_start, 0)) for mark in _CLAUSE_MARKS) + 1
@@ -329,20 +336,6 @@ class _Places:
 @functools.cache
 def _continuing_verbs() -> tuple[str, ...]:
     return tuple(data()["continuing_verbs"])
-
-
-@functools.cache
-def _linking() -> tuple[str, ...]:
-    return tuple(sorted(vocabulary()["linking_words"], key=len, reverse=True))
-
-
-def _strip_linking(lead: str) -> str:
-    """A lead without the words that link it to its figure (办结率、满意率均为 → 办结率、满意率)."""
-    lead = lead.rstrip("、 ")
-    for word in _linking():
-        if lead.endswith(word):
-            return lead[: -len(word)]
-    return lead
 
 
 def _figure(sentence: str, figure: str, lead: str, unit_class: str) -> FactRow:

@@ -234,7 +234,7 @@ class Understander:
             question.metric = metrics()[question.metric.names]  # 示范村是哪个: a name, not a count
 
 
-_ADMIN = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:自治县|县|区|市|旗|州)")
+_ADMIN = re.compile(r"(?:[\u4e00-\u9fff]{2,8}?(?:自治县|县|区|市|旗|州))+")
 
 
 def _unknown_admin(text: str) -> str:

@@ -86,7 +86,7 @@ def _fillers() -> tuple[str, ...]:
 def _label(lead: str, tail: str, previous: Fact | None) -> str:
     """What a figure counts, for display: its lead without fillers; the noun after it when the lead says
     nothing (11名年轻干部); after a bare verb (覆盖), the figure of the clause before (培训10场次，覆盖)."""
-    plain = _strip_linking(lead.strip("、 "))
+    plain = strip_linking(lead.strip("、 "))
     core = plain
     changed = True
     while changed:
@@ -167,7 +167,7 @@ def _metric_for(sentence: str, quantity: Quantity, previous_end: int, next_start
     tail = _find_terms(sentence[quantity.end:tail_end], quantity.end, quantity.unit)
     best_lead = max(lead, key=lambda found: (found[1], found[1] - found[0]), default=None)
     best_tail = min(tail, key=lambda found: (found[0], found[0] - found[1]), default=None)
-    lead_gap = len(_strip_linking(sentence[best_lead[1]:quantity.start])) if best_lead else None
+    lead_gap = len(strip_linking(sentence[best_lead[1]:quantity.start])) if best_lead else None
     tail_gap = best_tail[0] - quantity.end if best_tail else None
     if best_lead and lead_gap <= _NEAR:
         chosen = best_lead
@@ -190,7 +190,7 @@ def _metric_for(sentence: str, quantity: Quantity, previous_end: int, next_start
     return _by_verb(term_index()[term], governing, quantity.unit), (start, end)
 
 
-def _strip_linking(text: str) -> str:
+def strip_linking(text: str) -> str:
     """``text`` without the linking words at its end (法律问题共 → 法律问题)."""
     for word in sorted(vocabulary()["linking_words"], key=len, reverse=True):
         if text.endswith(word):
@@ -230,7 +230,7 @@ def _subject(sentence: str, quantity: Quantity, term_span: tuple[int, int] | Non
         return sentence[quantity.end:term_span[1]][:_SUBJECT_MAX]
     end = term_span[1] if term_span else quantity.start
     if not term_span:
-        end = clause_start + len(_strip_linking(sentence[clause_start:end]))
+        end = clause_start + len(strip_linking(sentence[clause_start:end]))
     floor = max(clause_start, previous_end)
     start = term_span[0] if term_span else end
     while start > floor and end - start < _SUBJECT_MAX:
