@@ -166,6 +166,13 @@ class Answerer:
         if not q.townships:
             return self._not_understood(q)
         town = q.townships[0]
+        reply = self._about(q, town)
+        if q.year is not None and q.year not in town.years and reply.answered:
+            return self._other_year(q, town, reply)
+        return reply
+
+    def _about(self, q: Question, town: Township) -> Answer:
+        """The answer on one township, from the report of the asked year or else the nearest one."""
         if q.intent in ("problems", "plans"):
             return self._passages(q, town, q.intent)
         if q.metric and q.metric.kind == "named":
@@ -212,13 +219,14 @@ class Answerer:
     def _report_id(self, town: Township, year: int) -> int:
         return next(report["id"] for report in self.kb.reports(town.id) if report["year"] == year)
 
-    def _year_note(self, q: Question, town: Township, year: int, reply: Answer) -> None:
-        """Add to ``reply`` a note when the asked year has no report and another year's answers instead."""
-        if q.year is not None and q.year != year:
-            years = town.years
-            reply.notes.append(self._say(
-                q, f"知识库中没有{town.name}{q.year}年的报告（现有：{'、'.join(map(str, years))}年），以下为{year}年的数据。",
-                f"No {q.year} report for {town.name} (it has {', '.join(map(str, years))}); this is the {year} figure."))
+    def _other_year(self, q: Question, town: Township, reply: Answer) -> Answer:
+        """The asked year has no report: say so first (not answered), then what another year's report says."""
+        years = "、".join(map(str, town.years))
+        return Answer(q.text, False, self._say(
+            q, f"知识库中没有{town.name}{q.year}年的报告（现有：{years}年）。",
+            f"There is no {q.year} report for {town.name} (it has {years})."),
+            lines=[reply.headline, *reply.lines],
+            quotes=reply.quotes, notes=reply.notes, facts=reply.facts)
 
     def _value(self, q: Question, town: Township) -> Answer:
         metric = q.metric
@@ -240,7 +248,6 @@ class Answerer:
         main, others = chosen[0], chosen[1:3]
         reply = Answer(q.text, True, self._headline(q, main, metric if exact else None))
         reply.lines = [self._figure_line(q, fact, None) for fact in others]
-        self._year_note(q, town, year, reply)
         if not exact:
             reply.notes.append(self._say(q, f"报告未直接说明“{metric.zh}”，以上是报告中相关的说法。",
                                          f"The report does not state {metric.en} as such; this is its closest wording."))
@@ -259,7 +266,6 @@ class Answerer:
         chosen = _distinct([match.fact for match in found])
         reply = Answer(q.text, True, f"{town.name}（{year}年）：" + "；".join(
             self._figure_zh(fact, metrics().get(fact.metric)) for fact in chosen))
-        self._year_note(q, town, year, reply)
         reply.facts = chosen
         reply.quotes = _quotes(chosen)
         return reply
@@ -280,7 +286,6 @@ class Answerer:
             return related
         what = "".join(q.words) or (q.metric.zh if q.metric else "这个问题")
         reply = Answer(q.text, False, f"{town.name}（{year}年）的报告没有说明{what}的数据。")
-        self._year_note(q, town, year, reply)
         if related.answered:
             reply.lines.append("相关原文（其中没有所问的数据）：")
             reply.quotes = related.quotes[:2]
@@ -438,7 +443,6 @@ class Answerer:
         reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）{heading}：",
                                                f"{self._town_en(town)} ({year}), {english} named in the report:"))
         reply.quotes = [Quote(s.text, s.report, s.section) for s in sentences[:6]]
-        self._year_note(q, town, year, reply)
         return reply
 
     def _named(self, q: Question, town: Township) -> Answer:
@@ -449,7 +453,6 @@ class Answerer:
                                                    f"{self._town_en(town)} ({year}), {q.metric.en}: "
                                                    f"{', '.join(f.name for f in named)}"))
             reply.facts, reply.quotes = named, _quotes(named)
-            self._year_note(q, town, year, reply)
             return reply
         hits = self.kb.search(list(q.metric.terms), report_ids=[self._report_id(town, year)], limit=3)
         if not hits:
@@ -458,7 +461,6 @@ class Answerer:
         reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）报告中相关的说法：",
                                                f"{self._town_en(town)} ({year}), what the report says:"))
         reply.quotes = [Quote(hit.text, hit.report, hit.section) for hit in hits]
-        self._year_note(q, town, year, reply)
         return reply
 
     def _passages_about(self, q: Question, town: Township) -> Answer:
@@ -489,7 +491,6 @@ class Answerer:
         reply = Answer(q.text, True, self._say(q, f"{town.name}（{year}年）报告中的主要数据：",
                                                f"{self._town_en(town)} ({year}), key figures in the report:"))
         reply.lines = lines[:15] or [self._say(q, "（报告中没有可识别的数据）", "(no figures recognised)")]
-        self._year_note(q, town, year, reply)
         reply.facts = counted
         return reply
 

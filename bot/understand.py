@@ -113,6 +113,8 @@ class Understander:
             question.metric = None  # 领导小组召开专题会议几次: a figure about the group, not its head
         if question.asks_figure and question.intent in ("problems", "plans"):
             question.intent = "value"  # 发现整改法律问题多少个: a figure about problems, not the problems section
+        if question.intent == "each" and len(question.townships) == 1:
+            question.intent = "value"  # 宝城镇部署会和推进会分别开了几次: its two figures, not every township's
         return question
 
     def _find_townships(self, question: Question) -> None:
@@ -126,7 +128,7 @@ class Understander:
                 if ids and not any(s <= start < e for s, e in spans):
                     spans.append((start, start + length))
                     named.append((start, ids))
-                    question.place_words.append(piece)
+                    question.place_words.append(_with_suffix(text, piece, start + length))
         for match in re.finditer(r"[a-z]+", text.lower()):
             if ids := self.pinyin_names.get(match.group()):
                 named.append((len(text) + match.start(), ids))
@@ -160,6 +162,10 @@ class Understander:
     def _fuzzy(self, question: Question) -> None:
         """Typos and homophones: 湘江原 → 湘江源, 背子乡 → 背孜乡, 长受镇 → 长寿镇, xiangjiangyan → 湘江源."""
         text = question.text
+        for word in intents()["follow_up"]["words"]:  # 那行政许可呢 does not name 南星 (nanxing)
+            if text.startswith(word):
+                text = " " * len(word) + text[len(word):]
+                break
         place = re.search(r"([\u4e00-\u9fff]{2,6}?)(?:瑶族乡|街道|镇|乡)", text)
         candidates = [place.group(0), place.group(1)] if place else []
         candidates += [text[:length] for length in (2, 3, 4) if has_cjk(text[:length])]  # names usually come first
@@ -232,6 +238,13 @@ class Understander:
             question.metric = None  # police officers are not law-enforcement officers: nothing to match
         if question.metric and question.metric.names and any(word in lowered for word in intents()["which"]["words"]):
             question.metric = metrics()[question.metric.names]  # 示范村是哪个: a name, not a count
+
+
+def _with_suffix(text: str, name: str, end: int) -> str:
+    """``name`` with what the question writes after it as a suffix: 人民街道 for 人民街 (of 人民街街道), 龙井镇."""
+    if name.endswith("街") and text[end:end + 1] == "道":
+        return name + "道"
+    return name
 
 
 _ADMIN = re.compile(r"(?:[\u4e00-\u9fff]{2,8}?(?:自治县|县|区|市|旗|州))+")

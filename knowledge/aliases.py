@@ -17,9 +17,10 @@ def pinyin(text: str) -> str:
 
 
 def short_name(name: str) -> str:
-    """``name`` without its township suffix (武陵山乡 → 武陵山, 白沙路街道 → 白沙路)."""
+    """``name`` without its township suffix (武陵山乡 → 武陵山, 白沙路街道 → 白沙路, 黄石街 → 黄石)."""
     township = vocabulary()["township"]
     suffixes = sorted(township["suffixes"] + [group + "乡" for group in township["ethnic_groups"]], key=len, reverse=True)
+    suffixes.append(township["street"])
     for suffix in suffixes:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]

@@ -60,7 +60,14 @@ def parse_header(clean: CleanText) -> Header:
 
 
 def find_title(clean: CleanText) -> str:
-    """The report's title: the header table's, else the heading lines at the top (joined)."""
+    """The report's title: the header table's, else the heading lines at the top (joined); a title a web
+    page repeats (X X) once."""
+    title = _title(clean)
+    half = len(title) // 2
+    return title[:half] if len(title) % 2 == 0 and title[:half] == title[half:] else title
+
+
+def _title(clean: CleanText) -> str:
     meta_title = clean.meta.get("标题") or clean.meta.get("名称") or ""
     lines = clean.lines[:10]
     for index, line in enumerate(lines):
@@ -92,7 +99,9 @@ def _suffixes() -> tuple[str, ...]:
 
 @functools.cache
 def _suffix_pattern() -> re.Pattern[str]:
-    return re.compile("|".join(_suffixes()))
+    township = vocabulary()["township"]
+    street = f"{township['street']}(?={'|'.join(township['street_followers'])})"  # 黄石街党工委
+    return re.compile("|".join(_suffixes() + (street,)))
 
 
 @functools.cache
@@ -119,16 +128,22 @@ def place_names(text: str) -> list[PlaceName]:
         stem, admin = _split_admin(run)
         stem = _strip_lead_words(stem, vocab["lead_words"])
         admin = _strip_lead_words(admin, vocab["lead_words"])
-        if _acceptable_stem(stem, vocab):
+        if _acceptable_stem(stem, vocab, after_county=bool(admin)):
             found.append(PlaceName(stem + match.group(0).replace("街道办事处", "街道"), stem, admin))
     return found
 
 
 def _split_admin(run: str) -> tuple[str, str]:
-    """Split ``重庆市涪陵区武陵山`` into (武陵山, 重庆市涪陵区); a name like 新市 stays whole."""
+    """Split ``重庆市涪陵区武陵山`` into (武陵山, 重庆市涪陵区); a name like 新市 stays whole, and 乐清市柳市
+    is (柳市, 乐清市): the last cut that leaves a stem of two characters or more.
+
+    >>> _split_admin("重庆市涪陵区武陵山"), _split_admin("乐清市柳市"), _split_admin("新市")
+    (('武陵山', '重庆市涪陵区'), ('柳市', '乐清市'), ('新市', ''))
+    """
     ends = ("自治县", "自治旗", "县", "区", "市", "旗", "省", "自治区")
-    cut = max((run.rfind(end) + len(end) for end in ends if end in run), default=0)
-    if cut and len(run) - cut >= 2:
+    cuts = [index + len(end) for end in ends for index in range(len(run)) if run.startswith(end, index)]
+    cut = max((cut for cut in cuts if len(run) - cut >= 2), default=0)
+    if cut:
         return run[cut:], run[:cut]
     return run, ""
 
@@ -146,10 +161,13 @@ def _strip_lead_words(stem: str, lead_words: list[str]) -> str:
     return stem
 
 
-def _acceptable_stem(stem: str, vocab: dict) -> bool:
+def _acceptable_stem(stem: str, vocab: dict, after_county: bool = False) -> bool:
+    """True when ``stem`` can be a township's name without its suffix; one ending in 市 (柳市镇) only when a
+    county is written before it (乐清市柳市镇), since 全市镇村 and 城市镇区 are no names."""
     if not 2 <= len(stem) <= 6 or stem in vocab["stop_stems"]:
         return False
-    if stem.endswith(("乡", "镇", "县", "市", "区", "村", "省")) or stem[-1] in vocab["stop_stem_ends"]:
+    ends = ("乡", "镇", "县", "区", "村", "省") + (() if after_county else ("市",))
+    if stem.endswith(ends) or stem[-1] in vocab["stop_stem_ends"]:
         return False
     return not any(part in stem for part in vocab["stop_parts"])
 
@@ -158,8 +176,11 @@ def _township(clean: CleanText, title: str) -> tuple[str, str]:
     """The report's own township and the admin prefix written before it, if any."""
     title_names = place_names(title)
     if title_names:
+        first = title_names[0]
+        if first.admin:  # a title written twice (…年度报告乐清市柳市镇…): the first writing's county
+            return first.name, first.admin
         best = max(title_names, key=lambda place: len(place.admin))
-        return title_names[0].name, best.admin if best.name == title_names[0].name else title_names[0].admin
+        return first.name, best.admin if best.name == first.name else first.admin
     scores: Counter[str] = Counter()
     admins: dict[str, str] = {}
     body = _merge_run_ons(place_names(clean.text))
