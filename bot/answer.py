@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot.figures import THRESHOLD, FigureMatcher, Match, asked_unit
+from bot.figures import THRESHOLD, FigureMatcher, Match, asked_unit, beside
 from bot.figures import data as figures_data
 from bot.understand import Question, Understander
 from knowledge.segment import Segmenter
@@ -258,7 +258,13 @@ class Answerer:
     def _figure(self, q: Question, town: Township) -> Answer:
         """Any figure the report states, chosen among all of its figures by the question's words and unit."""
         facts, year = self._report_facts(town, q.year)
-        found = [self._best(text, words, q.metric, facts) for text, words in q.parts]
+        found: list[Match | None] = []
+        for index, (text, words) in enumerate(q.parts):
+            if index and found[-1] and words == q.parts[index - 1][1]:  # 培训几场多少人次: the same thing again
+                other = beside(found[-1].fact, text, facts)
+                found.append(Match(other, found[-1].score, found[-1].coverage) if other else None)
+            else:
+                found.append(self._best(text, words, q.metric, facts, after=found[-1] if index else None))
         if len(found) < 2 or not all(found):  # one thing asked, or not each of several found: the whole question
             found = [self._best(q.topic, q.words, q.metric, facts)]
         if found[0] is None:
@@ -270,10 +276,18 @@ class Answerer:
         reply.quotes = _quotes(chosen)
         return reply
 
-    def _best(self, text: str, words: list[str], metric: Metric | None, facts: list[FactRow]) -> Match | None:
-        """The figure of ``facts`` that answers best, if one answers well enough."""
-        matches = self.matcher.rank(self.matcher.wanted(text, words, metric), facts)
-        return next((match for match in matches if match.coverage >= THRESHOLD), None)
+    def _best(self, text: str, words: list[str], metric: Metric | None, facts: list[FactRow],
+              after: Match | None = None) -> Match | None:
+        """The figure of ``facts`` that answers best, if one answers well enough. Of figures that answer
+        as well, the first one ``after`` the figure found for the question's previous part: 普通程序219件，
+        处罚金额294.65万元 answers …多少件，处罚金额是多少, not the 处罚金额 of 简易程序."""
+        matches = [m for m in self.matcher.rank(self.matcher.wanted(text, words, metric), facts) if m.coverage >= THRESHOLD]
+        if after is None or not matches:
+            return matches[0] if matches else None
+        tied = [m for m in matches if m.score >= matches[0].score - 0.02]
+        where = lambda m: (m.fact.position, m.fact.offset or 0)  # noqa: E731
+        later = [m for m in tied if where(m) > where(after)]
+        return min(later, key=where) if later else tied[0]
 
     def _figure_not_stated(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer:
         """No figure answers: a named fact if the lexicon has one (乌苏 法律顾问), a passage if no figure was

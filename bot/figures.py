@@ -41,6 +41,7 @@ THRESHOLD = 0.5  # below this no figure is claimed: the report does not state it
 
 _ANCHOR_SLACK = 3  # characters between a question word and the figure that still "touch" it
 _CLAUSE_MARKS = "，。；！？：,;"
+_AS_OF = re.compile(r"(?:截至|截止|截止到|到)(?:20\d{2}年)?\d{1,2}月(?:底|末|份)?")
 
 
 @functools.cache
@@ -158,6 +159,7 @@ def content_words(text: str, cut: Callable[[str], list[str]]) -> list[str]:
     stop = _stopwords()
     for match in reversed(_asked_units(text)):
         text = text[:match.start()] + " " + text[match.end():]
+    text = _AS_OF.sub(" ", text)  # 截至11月受理了多少件: when, not what
     words = [word[:-1] if len(word) > 1 and word.endswith(("了", "过")) else word for word in cut(text)]  # 发了 → 发
     words = [word for word in words if word not in stop and re.search(r"[\u4e00-\u9fff0-9]", word)]
     return list(dict.fromkeys(words))
@@ -167,19 +169,36 @@ def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str
     """The asked things of a question that asks two or more (办结率和满意率), each with its content words;
     a question that asks one thing is one part."""
     conjunctions = data()["conjunctions"]
-    ends = [] if any(word in text for word in conjunctions) else [m.end() for m in _asked_units(text)][:-1]
+    asked = _asked_units(text)
+    # 办结率和满意率是多少 asks once for two things, split at 和; 开展主题宣传几场次，发放资料多少份 asks twice
+    # after its nouns, split after each ask; 几名乡法律顾问和几名村法律顾问 asks before its nouns, split at 和
+    asks_last = bool(asked) and not re.search(r"[\u4e00-\u9fff]", text[asked[-1].end():].replace("呢", ""))
+    ends = [m.end() for m in asked][:-1] if asks_last or not any(word in text for word in conjunctions) else []
     for end in reversed(ends):  # 宣讲多少场受众多少人次: each asked unit ends an asked thing
         text = text[:end] + "？" + text[end:]
-    pieces = re.split("|".join(map(re.escape, conjunctions + ["？", "?"])), text)
+    pieces = re.split("|".join(map(re.escape, (conjunctions if not ends else []) + ["？", "?"])), text)
     if len(pieces) == 1 and len(re.findall("多少|几", text)) >= 2:
         pieces = _split_after_asks(cut(text))
     parts: list[tuple[str, list[str]]] = []
     for piece in pieces:
         if words := content_words(piece, cut):
             parts.append((piece, words))
-        elif parts and asked_unit(piece)[1]:  # 培训几场多少人次: the same thing, in another unit
+        elif parts and asked_unit(piece)[1]:  # 培训几场多少人次: the same thing, in another unit (see ``beside``)
             parts.append((" ".join(parts[-1][1]) + piece, parts[-1][1]))
     return parts if len(parts) >= 2 else [(text, content_words(text, cut))]
+
+
+def beside(found: FactRow, text: str, facts: list[FactRow]) -> FactRow | None:
+    """The figure in the unit ``text`` asks that the report gives with ``found``, in its sentence: after
+    组织执法规范化培训6场 (found), 参训人员120人次 answers 多少人次. The nearest one after it, else before it."""
+    unit, asked = asked_unit(text)
+    same = [fact for fact in facts if fact.report_id == found.report_id and fact.position == found.position
+            and fact.offset is not None and fact.offset != found.offset
+            and (fact.unit_class == asked if asked else fact.unit == unit)]
+    after = [fact for fact in same if fact.offset > found.offset]
+    if after:
+        return min(after, key=lambda fact: fact.offset)
+    return max(same, key=lambda fact: fact.offset, default=None)
 
 
 def _split_after_asks(words: list[str]) -> list[str]:
@@ -282,6 +301,12 @@ class _Places:
             clause_start = max(sentence.rfind(mark, 0, clause_start - 1) for mark in _CLAUSE_MARKS) + 1
         self.clause = sentence[clause_start:max(lead_start, clause_start)]
         self.tail_credit = 0.9 if len(self.core) <= 3 else 0.7  # 对原有2件行政规范文件: the noun after it
+        # 设立5个内设机构、4个事业单位: a figure written before its noun; the words before it are the last one's
+        if fact.lead.rstrip().endswith("、") and re.match(r"[\u4e00-\u9fff]{2}", fact.tail):
+            self.clause, self.lead, self.core, self.tail_credit = self.clause + fact.lead, "", "", 1.0
+        # 其中简易程序512件，处罚金额2.7万元；普通程序…: the words since the last ； still speak of this figure
+        segment_start = max(sentence.rfind(mark, 0, max(clause_start - 1, 0)) for mark in "；;。") + 1
+        self.segment = sentence[segment_start:clause_start]
         self.sentence = sentence
 
     def covered(self, words: tuple[str, ...]) -> float:
@@ -319,6 +344,8 @@ class _Places:
             return self.tail_credit, position <= 2
         if word in self.clause:
             return (0.7, True) if self.continues else (0.5, False)
+        if word in self.segment:
+            return 0.4, False
         if word in self.sentence:
             return 0.2, False
         return 0.0, False
