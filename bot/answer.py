@@ -178,8 +178,11 @@ class Answerer:
         if q.metric and q.metric.kind == "named":
             return self._named(q, town)
         if q.english:
-            return self._value(q, town) if q.metric else (
-                self._not_stated(q, town, *self._report_facts(town, q.year)) if q.asks_figure else self._overview(q, town))
+            if q.metric:
+                return self._value(q, town)
+            if q.asks_figure and q.words:
+                return self._figure(q, town)
+            return self._not_stated(q, town, *self._report_facts(town, q.year)) if q.asks_figure else self._overview(q, town)
         if q.metric and (not q.words or self._names_metric(q)) and len(q.parts) <= 1 and self._unit_fits_metric(q):
             return self._value(q, town)  # the lexicon knows exactly this: its figure, or "not stated"
         if q.words and not q.asks_figure and any(word in q.text for word in figures_data()["passage_words"]):
@@ -268,10 +271,12 @@ class Answerer:
         if len(found) < 2 or not all(found):  # one thing asked, or not each of several found: the whole question
             found = [self._best(q.topic, q.words, q.metric, facts)]
         if found[0] is None:
-            return self._figure_not_stated(q, town, facts, year)
+            return self._not_stated(q, town, facts, year) if q.english else self._figure_not_stated(q, town, facts, year)
         chosen = _distinct([match.fact for match in found])
-        reply = Answer(q.text, True, f"{town.name}（{year}年）：" + "；".join(
-            self._figure_zh(fact, metrics().get(fact.metric)) for fact in chosen))
+        reply = Answer(q.text, True, self._say(
+            q, f"{town.name}（{year}年）：" + "；".join(self._figure_zh(fact, metrics().get(fact.metric)) for fact in chosen),
+            f"{self._town_en(town)}, {year}: " + "; ".join(self._figure_en(fact, metrics().get(fact.metric))
+                                                         for fact in chosen)))
         reply.facts = chosen
         reply.quotes = _quotes(chosen)
         return reply
@@ -569,9 +574,10 @@ class Answerer:
         else:
             number = _EN_QUALIFIERS.get(fact.qualifier, "") + f"{_plain(fact.value)}"
             number += "%" if fact.unit == "%" else ""
-        name = metric.en if metric else fact.subject
         scope = f" ({fact.scope})" if fact.scope else ""
-        return f"{number} {name}{scope}"
+        if metric is None:  # no English name: the report's own words
+            return f"{number}{scope} — {self._figure_zh(fact, None)}"
+        return f"{number} {metric.en}{scope}"
 
     def _headline(self, q: Question, fact: FactRow, metric: Metric | None) -> str:
         if q.english:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from bot.english import in_report_words
 from bot.figures import data as figures_data
 from bot.figures import question_parts
 from knowledge.aliases import county_short, pinyin, short_name
@@ -46,10 +47,13 @@ class Question:
     words: list[str] = field(default_factory=list)  # content words: what is asked, places and question words out
     parts: list[tuple[str, list[str]]] = field(default_factory=list)  # each asked thing (办结率和满意率: two)
     asks_figure: bool = False  # 多少, 几, 比例…: wants a figure, not a passage
+    report_words: str = ""  # an English question's topic in the reports' words (8890诉求多少人次)
 
     @property
     def topic(self) -> str:
-        """The question without its places and year: what is asked about."""
+        """The question without its places and year: what is asked about (in Chinese for an English one)."""
+        if self.report_words:
+            return self.report_words
         rest = _YEAR.sub(" ", self.text)
         for word in sorted(self.place_words, key=len, reverse=True):
             rest = rest.replace(word, " ")
@@ -108,6 +112,10 @@ class Understander:
         if not question.english:
             question.parts = question_parts(question.topic, self.cut)
             question.words = [word for _, words in question.parts for word in words]
+        elif question.metric is None:  # How many 8890 requests…: the reports' words for the figure matcher
+            topic, words = in_report_words(canonical, question.place_words, intents()["english_fillers"]["words"])
+            question.report_words, question.words = topic, words
+            question.parts = [(topic, words)] if words else []
         question.asks_figure = any(word in lowered for word in figures_data()["figure_words"])
         if question.asks_figure and question.metric and question.metric.kind == "named":
             question.metric = None  # 领导小组召开专题会议几次: a figure about the group, not its head

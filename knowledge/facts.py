@@ -21,7 +21,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from knowledge.quantities import Quantity, find_quantities, quoted_spans
+from knowledge.quantities import Quantity, find_quantities, quoted_spans, unit_class
 from knowledge.vocabulary import Metric, term_index, vocabulary
 
 _CLAUSE_DELIMITERS = "，。；！？：,;"
@@ -54,8 +54,11 @@ def extract_facts(sentence: str) -> list[Fact]:
     plain = _mask_quotes(sentence)
     facts = []
     for index, quantity in enumerate(quantities):
-        previous_end = quantities[index - 1].end if index else 0
-        next_start = quantities[index + 1].start if index + 1 < len(quantities) else len(sentence)
+        # 开展镇、村两级干部专题培训4次: a tier (两级) is no figure the next one's words stop at
+        bounds = [other for other in quantities if other is quantity or unit_class(other.unit) != "levels"]
+        own = bounds.index(quantity)
+        previous_end = bounds[own - 1].end if own else 0
+        next_start = bounds[own + 1].start if own + 1 < len(bounds) else len(sentence)
         metric, term_span = _metric_for(plain, quantity, previous_end, next_start)
         if quantity.chinese and quantity.value == 1 and metric is None and not _counts_one(sentence, quantity):
             continue  # 形成一个依法办事的局面: a manner of speaking, not a figure

@@ -88,7 +88,7 @@ def find_quantities(sentence: str) -> list[Quantity]:
     quoted = quoted_spans(sentence)
     found = []
     for match in _pattern().finditer(sentence):
-        if any(start <= match.start() < end for start, end in quoted):
+        if any(start <= match.start() < end for start, end in quoted) and match.group("unit") not in vocab["quoted_units"]:
             continue
         if not _stands_alone(match, sentence, vocab):
             continue
