@@ -41,6 +41,7 @@ THRESHOLD = 0.5  # below this no figure is claimed: the report does not state it
 
 _ANCHOR_SLACK = 3  # characters between a question word and the figure that still "touch" it
 _CLAUSE_MARKS = "，。；！？：,;"
+_OBJECTS = re.compile(r"《[^》]*》|等[\u4e00-\u9fff]{0,8}$")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)(?:20\d{2}年)?\d{1,2}月(?:底|末|份)?")
 
 
@@ -173,7 +174,10 @@ def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str
     # 办结率和满意率是多少 asks once for two things, split at 和; 开展主题宣传几场次，发放资料多少份 asks twice
     # after its nouns, split after each ask; 几名乡法律顾问和几名村法律顾问 asks before its nouns, split at 和
     asks_last = bool(asked) and not re.search(r"[\u4e00-\u9fff]", text[asked[-1].end():].replace("呢", ""))
-    ends = [m.end() for m in asked][:-1] if asks_last or not any(word in text for word in conjunctions) else []
+    by_conjunction = re.split("|".join(map(re.escape, conjunctions)), text)
+    one_ask_each = len(by_conjunction) > 1 and all(len(_asked_units(piece)) == 1 for piece in by_conjunction)
+    ends = [m.end() for m in asked][:-1] if not one_ask_each and (
+        asks_last or not any(word in text for word in conjunctions)) else []
     for end in reversed(ends):  # 宣讲多少场受众多少人次: each asked unit ends an asked thing
         text = text[:end] + "？" + text[end:]
     pieces = re.split("|".join(map(re.escape, (conjunctions if not ends else []) + ["？", "?"])), text)
@@ -292,6 +296,8 @@ class _Places:
         sentence, start = fact.evidence, fact.offset or 0
         self.lead = fact.lead
         self.core = strip_linking(fact.lead.rstrip("、 "))
+        # 专题学习《行政复议法》等相关法律法规11次: the titles and the closing 等… are what was studied
+        self.plain_core = _OBJECTS.sub("", self.core)
         self.tail = fact.tail
         lead_start = start - len(fact.lead)
         clause_start = max(sentence.rfind(mark, 0, max(lead_start, 0)) for mark in _CLAUSE_MARKS) + 1
@@ -303,10 +309,15 @@ class _Places:
         self.tail_credit = 0.9 if len(self.core) <= 3 else 0.7  # 对原有2件行政规范文件: the noun after it
         # 设立5个内设机构、4个事业单位: a figure written before its noun; the words before it are the last one's
         if fact.lead.rstrip().endswith("、") and re.match(r"[\u4e00-\u9fff]{2}", fact.tail):
-            self.clause, self.lead, self.core, self.tail_credit = self.clause + fact.lead, "", "", 1.0
+            self.clause, self.lead, self.core, self.plain_core, self.tail_credit = self.clause + fact.lead, "", "", "", 1.0
         # 其中简易程序512件，处罚金额2.7万元；普通程序…: the words since the last ； still speak of this figure
         segment_start = max(sentence.rfind(mark, 0, max(clause_start - 1, 0)) for mark in "；;。") + 1
         self.segment = sentence[segment_start:clause_start]
+        # 组织116名在编干部、村干部参加法治理论考试: what the people after the figure did is what it counts
+        end = start + len(fact.figure)
+        clause_end = min((i for i in (sentence.find(mark, end) for mark in _CLAUSE_MARKS) if i != -1), default=len(sentence))
+        self.names_first = bool(re.match(r"[\u4e00-\u9fff]{2}", fact.tail))
+        self.after = sentence[end:clause_end]
         self.sentence = sentence
 
     def covered(self, words: tuple[str, ...]) -> float:
@@ -333,7 +344,8 @@ class _Places:
     def _exact(self, word: str) -> tuple[float, bool]:
         position = self.core.rfind(word)
         if position != -1:
-            gap = len(self.core) - position - len(word)
+            gap = len(self.plain_core) - self.plain_core.rfind(word) - len(word) if word in self.plain_core else \
+                len(self.core) - position - len(word)
             in_list = "、" in self.core[position:] and len(self.core) - position <= 14
             touches = gap <= _ANCHOR_SLACK or in_list or len(self.core) <= 8  # a short lead is the figure's own
             return (1.0 if touches else max(0.6, 1 - 0.025 * gap)), touches
@@ -341,9 +353,11 @@ class _Places:
             return 0.8, True
         position = self.tail.find(word)
         if position != -1:
-            return self.tail_credit, position <= 2
+            return self.tail_credit, position <= 2 or self.names_first
         if word in self.clause:
             return (0.7, True) if self.continues else (0.5, False)
+        if word in self.after:
+            return (0.6, True) if self.names_first else (0.4, False)
         if word in self.segment:
             return 0.4, False
         if word in self.sentence:

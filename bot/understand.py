@@ -99,7 +99,8 @@ class Understander:
 
     def understand(self, text: str) -> Question:
         """Read one question."""
-        canonical = normalize(text)[:500]
+        # the spaces someone types between Chinese words are word boundaries (执法证年审 办了几个): keep them
+        canonical = " ".join(normalize(chunk) for chunk in text.split())[:500] if has_cjk(text) else normalize(text)[:500]
         question = Question(canonical, english=not has_cjk(canonical))
         lowered = canonical.lower()
         if match := _YEAR.search(canonical):

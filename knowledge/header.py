@@ -166,8 +166,10 @@ def _acceptable_stem(stem: str, vocab: dict, after_county: bool = False) -> bool
     county is written before it (乐清市柳市镇), since 全市镇村 and 城市镇区 are no names."""
     if not 2 <= len(stem) <= 6 or stem in vocab["stop_stems"]:
         return False
-    ends = ("乡", "镇", "县", "区", "村", "省") + (() if after_county else ("市",))
+    ends = ("乡", "镇", "县", "区", "省") + (() if after_county else ("市",))
     if stem.endswith(ends) or stem[-1] in vocab["stop_stem_ends"]:
+        return False
+    if stem.endswith("村") and not stem.endswith(tuple(vocab["village_stem_ends"])):
         return False
     return not any(part in stem for part in vocab["stop_parts"])
 

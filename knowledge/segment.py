@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import jieba
 
-from knowledge.vocabulary import metrics
+from knowledge.vocabulary import metrics, vocabulary
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -21,6 +21,7 @@ class Segmenter:
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
         self._tokenizer = jieba.Tokenizer()
         self._words = {term for metric in metrics().values() for term in metric.terms} | set(extra_words)
+        self._words |= set(vocabulary()["segment_words"])
         self._ready = False
 
     def add_words(self, words: Iterable[str]) -> None:
