@@ -167,7 +167,7 @@ class Answerer:
             return self._not_understood(q)
         town = q.townships[0]
         reply = self._about(q, town)
-        if q.year is not None and q.year not in town.years and reply.answered:
+        if q.year is not None and q.year not in town.years:
             return self._other_year(q, town, reply)
         return reply
 
@@ -223,13 +223,11 @@ class Answerer:
         return next(report["id"] for report in self.kb.reports(town.id) if report["year"] == year)
 
     def _other_year(self, q: Question, town: Township, reply: Answer) -> Answer:
-        """The asked year has no report: say so first (not answered), then what another year's report says."""
+        """The asked year has no report: the first line, which names the year it answers from, says so too."""
         years = "、".join(map(str, town.years))
-        return Answer(q.text, False, self._say(
-            q, f"知识库中没有{town.name}{q.year}年的报告（现有：{years}年）。",
-            f"There is no {q.year} report for {town.name} (it has {years})."),
-            lines=[reply.headline, *reply.lines],
-            quotes=reply.quotes, notes=reply.notes, facts=reply.facts)
+        reply.headline += self._say(q, f"（知识库中没有{q.year}年的报告，现有：{years}年）",
+                                    f" (no {q.year} report; it has {years})")
+        return reply
 
     def _value(self, q: Question, town: Township) -> Answer:
         metric = q.metric

@@ -302,7 +302,9 @@ class _Places:
         lead_start = start - len(fact.lead)
         clause_start = max(sentence.rfind(mark, 0, max(lead_start, 0)) for mark in _CLAUSE_MARKS) + 1
         # 开展“法律进村”活动50余场，…，覆盖群众2万余人次: what 覆盖 covers stands earlier in the sentence
-        self.continues = not self.core or self.core.startswith(_continuing_verbs())
+        # …专题集中学习，全年累计开展20余次: a lead that is only a bare verb (开展) counts the clause before, too
+        bare = fact.label in data()["bare_verbs"] and fact.label in self.core
+        self.continues = not self.core or self.core.startswith(_continuing_verbs()) or bare
         if self.continues and clause_start > 1:
             clause_start = max(sentence.rfind(mark, 0, clause_start - 1) for mark in _CLAUSE_MARKS) + 1
         self.clause = sentence[clause_start:max(lead_start, clause_start)]
@@ -337,8 +339,8 @@ class _Places:
             credit, touches = self._exact(other)
             if credit * kin > best[0]:
                 best = (credit * kin, touches)
-        if best[0] == 0 and len(word) >= 3:
-            best = self._near(word, pieces)
+        if best[0] < 0.8 and len(word) >= 3:
+            best = max(best, self._near(word, pieces))
         return best
 
     def _exact(self, word: str) -> tuple[float, bool]:
@@ -367,11 +369,16 @@ class _Places:
     def _near(self, word: str, pieces: tuple[str, ...]) -> tuple[float, bool]:
         """A long word the figure's words have only in part (宣传活动 ~ 宣传“六进”活动) or nearly (调解员 ~ 调解人员)."""
         found = [piece for piece in pieces if piece in self.lead or piece in self.tail]
-        share = sum(map(len, found)) / sum(map(len, pieces)) if pieces else 0.0
+        covered = {i for piece in found for start in _starts(word, piece) for i in range(start, start + len(piece))}
+        share = len(covered) / len(word)  # 法治宣传活动 in 法治宣传“六进”活动: every character, in its parts
         near = fuzz.partial_ratio(word, self.lead + "|" + self.tail) / 100
         credit = max(0.8 * share, 0.6 * near if near >= 0.8 else 0.0)
         window = self.core[-(len(word) + _ANCHOR_SLACK):] + "|" + self.tail[:len(word)]
         return credit, credit >= 0.4 and (any(piece in window for piece in found) or near >= 0.8)
+
+
+def _starts(text: str, piece: str) -> list[int]:
+    return [match.start() for match in re.finditer(re.escape(piece), text)]
 
 
 @functools.cache

@@ -51,3 +51,27 @@ def test_section_kinds_of_a_mixed_heading():
     assert kinds["存在问题"] == "problems"
     assert kinds["2024年重点工作"] == "plans"
     assert any("综合执法办公室只招录了一名工作人员" in problem for problem in report.problems)
+
+
+# Openings of real reports the header once misread (from township websites; the rest of each report cut).
+OPENINGS = {
+    "乐清市柳市镇2024年法治政府建设年度报告 乐清市柳市镇2024年法治政府建设年度报告\n"
+    "2024年柳市镇坚持以习近平新时代中国特色社会主义思想为指导，为加快建设“共同富裕标杆镇、业强宜居小城市”筑牢法治根基。":
+        ("柳市镇", 2024, "乐清市"),
+    "2022年，在区委、区政府的正确领导下，黄石街党工委、办事处高举习近平法治思想旗帜，全面推进法治政府建设工作。"
+    "现将2022年法治政府建设工作报告如下：\n一、2022年推进法治政府建设的主要举措和成效":
+        ("黄石街", 2022, ""),
+    "济南市历下区建筑新村街道 2024年度法治政府建设报告\n2024年，建筑新村街道坚持以习近平新时代中国特色社会主义思想为指导。":
+        ("建筑新村街道", 2024, "历下区"),
+    "鲤城区人民政府金龙街道办事处关于2022年度法治政府建设情况的报告\n2022年，我街道法治政府建设工作，在区委、区政府的正确领导下，"
+    "全面推进法治政府建设。":
+        ("金龙街道", 2022, "鲤城区"),
+}
+
+
+@pytest.mark.parametrize("opening, expected", OPENINGS.items(), ids=[v[0] for v in OPENINGS.values()])
+def test_township_of_titles_once_misread(tmp_path, opening, expected):
+    path = tmp_path / "report.txt"
+    path.write_text(opening + "\n全年开展法治宣传活动14次。\n", encoding="utf-8")
+    header = read_report(path).header
+    assert (header.township, header.year, header.county) == expected
