@@ -151,6 +151,10 @@ class Answerer:
         if q.ambiguous:
             return self._ask_back(q)
         if q.unknowable:
+            if len(q.townships) == 1 and q.words and q.asks_figure:  # 鲁庄镇总人口7.2万人: a few reports state it
+                reply = self._figure(q, q.townships[0])
+                if reply.answered:
+                    return reply
             return self._unknowable(q)
         if q.unknown_place and not q.townships:
             return self._unknown_place(q)

@@ -238,7 +238,7 @@ def asked_unit(text: str) -> tuple[str, str]:
         unit = asked[0].group(1)
         # 几个 is what people say of anything countable: it asks no class (几个调解员 wants 6名)
         return unit, "" if unit == "个" else unit_class(unit)
-    if re.search(rf"(?:多少|几)(?:名|个)?(?:{'|'.join(data()['people_nouns'])})", text):
+    if re.search(rf"(?:多少|几)(?:名|个)?[\u4e00-\u9fff]{{0,2}}(?:{'|'.join(data()['people_nouns'])})", text):
         return "", "people"
     for name, phrases in data()["asked_classes"].items():
         if any(phrase in text for phrase in phrases):
@@ -320,7 +320,7 @@ class _Places:
         clause_end = min((i for i in (sentence.find(mark, end) for mark in _CLAUSE_MARKS) if i != -1), default=len(sentence))
         self.names_first = bool(re.match(r"[\u4e00-\u9fff]{2}", fact.tail))
         self.after = sentence[end:clause_end]
-        self.sentence = sentence
+        self.sentence, self.start = sentence, start
 
     def covered(self, words: tuple[str, ...]) -> float:
         """The share of the figure's own words (its lead) that the question's words cover: 满意 fits the
@@ -362,8 +362,10 @@ class _Places:
             return (0.6, True) if self.names_first else (0.4, False)
         if word in self.segment:
             return 0.4, False
-        if word in self.sentence:
+        if word in self.sentence[:self.start]:
             return 0.2, False
+        if word in self.sentence:  # 权责清单事项合计80项，其中…行政裁决3项: later words are later figures'
+            return 0.05, False
         return 0.0, False
 
     def _near(self, word: str, pieces: tuple[str, ...]) -> tuple[float, bool]:

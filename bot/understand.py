@@ -90,7 +90,7 @@ class Understander:
                 self.counties.setdefault(prefix, set()).add(town.id)
         self.one_off: dict[str, set[int]] = {}  # 长?镇 → 长寿镇: a one-character typo finds its township
         for town in townships:
-            for key in _one_off_keys(town.name):
+            for key in _one_off_keys(town.name) + _one_off_keys(town.short):  # 长?镇 and 长? (a short name)
                 self.one_off.setdefault(key, set()).add(town.id)
         self._metric_terms = sorted(
             ((term, metric) for metric in metrics().values() for term in metric.terms), key=lambda item: -len(item[0]))
@@ -200,6 +200,10 @@ class Understander:
             for township_id in self._one_character_off(place.group(0)):  # 长受镇 → 长寿镇
                 best[township_id] = 85.0
                 question.place_words.append(place.group(0))
+        first = re.match(r"([\u4e00-\u9fff]{2,4}) ", text.lstrip())
+        if not best and first and len(ids := self._one_character_off(first.group(1))) == 1:
+            best[ids.pop()] = 85.0  # 凤呜 轻微违法…: a short name typed first, one character wrong
+            question.place_words.append(first.group(1))
         if not best:
             if place and not any(word in place.group(0) for word in ("乡镇", "哪个", "各")):
                 question.unknown_place = place.group(0)

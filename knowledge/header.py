@@ -128,7 +128,7 @@ def place_names(text: str) -> list[PlaceName]:
         stem, admin = _split_admin(run)
         stem = _strip_lead_words(stem, vocab["lead_words"])
         admin = _strip_lead_words(admin, vocab["lead_words"])
-        if _acceptable_stem(stem, vocab, after_county=bool(admin)):
+        if _acceptable_stem(stem, vocab, after_county=bool(admin) or match.group(0).startswith("街道")):
             found.append(PlaceName(stem + match.group(0).replace("街道办事处", "街道"), stem, admin))
     return found
 
@@ -163,8 +163,11 @@ def _strip_lead_words(stem: str, lead_words: list[str]) -> str:
 
 def _acceptable_stem(stem: str, vocab: dict, after_county: bool = False) -> bool:
     """True when ``stem`` can be a township's name without its suffix; one ending in 市 (柳市镇) only when a
-    county is written before it (乐清市柳市镇), since 全市镇村 and 城市镇区 are no names."""
+    county is written before it (乐清市柳市镇) or it names a 街道 (新市街道), since 全市镇村 and 城市镇区 are no
+    names."""
     if not 2 <= len(stem) <= 6 or stem in vocab["stop_stems"]:
+        return False
+    if stem.endswith("市") and stem[:-1] in vocab["stop_stems"]:
         return False
     ends = ("乡", "镇", "县", "区", "省") + (() if after_county else ("市",))
     if stem.endswith(ends) or stem[-1] in vocab["stop_stem_ends"]:
