@@ -162,10 +162,10 @@ class Answerer:
         if q.intent in ("rank", "each") or (not q.townships and counted):
             if counted and (q.english or not q.words or self._names_metric(q)):
                 return self._rank(q)
-            if q.intent in ("rank", "each") and q.words:
+            if q.intent in ("rank", "each") and q.words and not q.english:
                 return self._rank_open(q)
             return self._not_understood(q)
-        if len(q.townships) >= 2 and q.intent in ("compare", "value") and (counted or q.words):
+        if len(q.townships) >= 2 and q.intent in ("compare", "value") and (counted or q.words and not q.english):
             return self._compare(q)
         if not q.townships:
             return self._not_understood(q)
@@ -246,7 +246,7 @@ class Answerer:
         if not chosen and metric.names and any(f.metric == metric.names for f in facts):
             q.metric = metrics()[metric.names]  # 乌苏 法律顾问: the report names its law firm, not a count
             return self._named(q, town)
-        if not chosen and asked and q.words and not q.english:
+        if not chosen and q.words and (asked or q.english):
             return self._figure(q, town)  # none in the asked unit (培训覆盖多少人次): any figure the words fit
         if not chosen:
             return self._not_stated(q, town, facts, year)

@@ -113,7 +113,7 @@ class Understander:
         if not question.english:
             question.parts = question_parts(question.topic, self.cut)
             question.words = [word for _, words in question.parts for word in words]
-        elif question.metric is None:  # How many 8890 requests…: the reports' words for the figure matcher
+        else:  # How many 8890 requests…: the reports' words for the figure matcher
             topic, words = in_report_words(canonical, question.place_words, intents()["english_fillers"]["words"])
             question.report_words, question.words = topic, words
             question.parts = [(topic, words)] if words else []
