@@ -8,6 +8,7 @@ import pytest
 from bot.answer import Answerer, Conversation
 from bot.evaluate import score, summary
 from conftest import DATA, read_tsv, run_cli
+from knowledge.ingest import ingest
 
 QUESTIONS = read_tsv(DATA / "questions.tsv")
 REAL_REPORT_QUESTIONS = read_tsv(DATA / "corpus_questions.tsv")
@@ -18,11 +19,11 @@ def seeds_answerer(seeds_db):
     return Answerer(seeds_db)
 
 
-def test_seed_questions_score_at_least_95_percent_with_no_wrong_figure(seeds_answerer):
+def test_seed_questions_score_at_least_98_percent_with_no_wrong_figure(seeds_answerer):
     outcomes = score(seeds_answerer, [row for row in QUESTIONS if row["kb"] == "seeds"])
     wrong = [(o.question, o.headline) for o in outcomes if o.verdict == "wrong"]
     assert wrong == [], summary(outcomes)
-    assert sum(o.verdict == "correct" for o in outcomes) / len(outcomes) >= 0.95, summary(outcomes)
+    assert sum(o.verdict == "correct" for o in outcomes) / len(outcomes) >= 0.98, summary(outcomes)
 
 
 def test_corpus_questions_have_no_wrong_figure(corpus_db):
@@ -31,14 +32,13 @@ def test_corpus_questions_have_no_wrong_figure(corpus_db):
 
 
 def test_real_report_questions_written_from_the_text(corpus_db):
-    # 327 questions written from the corpus reports before the answers were seen. The floors are the
-    # levels measured when the open-label answering landed (84.7% right, 1.8% wrong): they guard against
-    # regressions; the goal (92% right, 2% wrong) is not reached yet.
+    # 327 questions written from the corpus reports before the answers were seen: the bar
+    # (92% right, at most 2% wrong; measured 93.3% and 1.2%).
     outcomes = score(Answerer(corpus_db), REAL_REPORT_QUESTIONS)
     right = sum(o.verdict == "correct" for o in outcomes) / len(outcomes)
     wrong = [(o.question, o.headline) for o in outcomes if o.verdict == "wrong"]
     refused_right = [o for o, row in zip(outcomes, REAL_REPORT_QUESTIONS) if row["expect"] == "REFUSE"]
-    assert right >= 0.84, summary(outcomes)
+    assert right >= 0.92, summary(outcomes)
     assert len(wrong) / len(outcomes) <= 0.02, (summary(outcomes), wrong)
     assert sum(o.verdict == "correct" for o in refused_right) / len(refused_right) >= 0.9, summary(outcomes)
 
@@ -203,3 +203,17 @@ def test_problems_are_quoted_without_the_heading(seeds_answerer):
     reply = seeds_answerer.answer("背孜乡的不足")
     assert reply.answered and reply.quotes
     assert all(quote.text.rstrip("。") != quote.section.rstrip("。") for quote in reply.quotes)
+
+
+@pytest.mark.parametrize("name", ["set1", "set2", "set3"])
+def test_held_out_real_reports(tmp_path, name):
+    # 60 real reports the project was not built on, questions written from their text (tests/data/heldout).
+    # Floors a little under what was measured when they landed (97.1%, 96.3%, 90.6% right; ≤2.5% wrong).
+    folder = DATA / "heldout" / name
+    path = tmp_path / "kb.db"
+    assert not [result.error for result in ingest([folder / "reports"], path) if result.failed]
+    outcomes = score(Answerer(path), read_tsv(folder / "questions.tsv"))
+    right = sum(o.verdict == "correct" for o in outcomes) / len(outcomes)
+    wrong = [(o.question, o.headline) for o in outcomes if o.verdict == "wrong"]
+    assert right >= 0.88, summary(outcomes)
+    assert len(wrong) / len(outcomes) <= 0.03, (summary(outcomes), wrong)
