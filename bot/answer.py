@@ -310,6 +310,8 @@ class Answerer:
         if related.answered:
             reply.lines.append("相关原文（其中没有所问的数据）：")
             reply.quotes = related.quotes[:2]
+        else:
+            reply.notes += self._what_it_states(q, facts)
         return reply
 
     def _rank_open(self, q: Question) -> Answer:
@@ -351,16 +353,18 @@ class Answerer:
         return reply
 
     def _not_stated(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer:
-        known = sorted({metrics()[f.metric].zh if not q.english else metrics()[f.metric].en
-                        for f in facts if f.metric and metrics()[f.metric].kind == "count"})
         what_zh, what_en = (f"{q.metric.zh}的数量", q.metric.en) if q.metric else ("这个问题", "that")
         headline = self._say(q, f"{town.name}（{year}年）的报告没有说明{what_zh}。",
                              f"{self._town_en(town)}'s {year} report does not state {what_en}.")
-        reply = Answer(q.text, False, headline)
-        if known:
-            reply.notes.append(self._say(q, "报告中有这些数据：" + "、".join(known[:12]),
-                                         "It does state: " + ", ".join(known[:12])))
-        return reply
+        return Answer(q.text, False, headline, notes=self._what_it_states(q, facts))
+
+    def _what_it_states(self, q: Question, facts: list[FactRow]) -> list[str]:
+        """A note naming the lexicon's figures the report does state (so "not stated" is not a dead end)."""
+        known = sorted({metrics()[f.metric].zh if not q.english else metrics()[f.metric].en
+                        for f in facts if f.metric and metrics()[f.metric].kind == "count"})
+        if not known:
+            return []
+        return [self._say(q, "报告中有这些数据：" + "、".join(known[:12]), "It does state: " + ", ".join(known[:12]))]
 
     def _rank(self, q: Question) -> Answer:
         metric = q.metric

@@ -309,8 +309,9 @@ class _Places:
             clause_start = max(sentence.rfind(mark, 0, clause_start - 1) for mark in _CLAUSE_MARKS) + 1
         self.clause = sentence[clause_start:max(lead_start, clause_start)]
         self.tail_credit = 0.9 if len(self.core) <= 3 else 0.7  # 对原有2件行政规范文件: the noun after it
+        self.names_first = bool(re.match(r"[\u4e00-\u9fff]{2}", fact.tail))  # 116名在编干部: its noun follows it
         # 设立5个内设机构、4个事业单位: a figure written before its noun; the words before it are the last one's
-        if fact.lead.rstrip().endswith("、") and re.match(r"[\u4e00-\u9fff]{2}", fact.tail):
+        if fact.lead.rstrip().endswith("、") and self.names_first:
             self.clause, self.lead, self.core, self.plain_core, self.tail_credit = self.clause + fact.lead, "", "", "", 1.0
         # 其中简易程序512件，处罚金额2.7万元；普通程序…: the words since the last ； still speak of this figure
         segment_start = max(sentence.rfind(mark, 0, max(clause_start - 1, 0)) for mark in "；;。") + 1
@@ -318,7 +319,6 @@ class _Places:
         # 组织116名在编干部、村干部参加法治理论考试: what the people after the figure did is what it counts
         end = start + len(fact.figure)
         clause_end = min((i for i in (sentence.find(mark, end) for mark in _CLAUSE_MARKS) if i != -1), default=len(sentence))
-        self.names_first = bool(re.match(r"[\u4e00-\u9fff]{2}", fact.tail))
         self.after = sentence[end:clause_end]
         self.sentence, self.start = sentence, start
 

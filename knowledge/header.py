@@ -185,7 +185,7 @@ def _township(clean: CleanText, title: str) -> tuple[str, str]:
         if first.admin:  # a title written twice (…年度报告乐清市柳市镇…): the first writing's county
             return first.name, first.admin
         best = max(title_names, key=lambda place: len(place.admin))
-        return first.name, best.admin if best.name == first.name else first.admin
+        return first.name, best.admin if best.name == first.name else ""
     scores: Counter[str] = Counter()
     admins: dict[str, str] = {}
     body = _merge_run_ons(place_names(clean.text))
