@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.answer import Answerer  # noqa: E402
 from bot.evaluate import in_conversations, read_tsv  # noqa: E402
-from knowledge.ingest import bundled_seeds, ingest  # noqa: E402
+from knowledge.ingest import ingest  # noqa: E402
+from knowledge.paths import bundled_seeds  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.tsv"
 REAL_REPORT_QUESTIONS = ROOT / "tests" / "data" / "corpus_questions.tsv"

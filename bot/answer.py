@@ -14,13 +14,15 @@ from pathlib import Path
 from bot.figures import THRESHOLD, FigureMatcher, Match, asked_unit, beside
 from bot.figures import data as figures_data
 from bot.understand import Question, Understander
-from knowledge.segment import Segmenter
+from knowledge.segment import LookupSegmenter, lexicon_path
 from knowledge.aliases import pinyin, short_name
 from knowledge.quantities import unit_class
 from knowledge.query import FactRow, KnowledgeBase, Township
 from knowledge.vocabulary import Metric, metrics, vocabulary
 
 _MAX_QUESTION = 500
+_LIST_LIMIT = 100  # /towns lines; the rest are counted
+_RANK_LINES = 20  # a ranking's lines; the rest are counted
 _EN_QUALIFIERS = {"余": "over ", "多": "over ", "以上": "at least ", "逾": "over ", "超过": "over ", "近": "nearly ",
                   "约": "about ", "左右": "about "}
 
@@ -64,17 +66,18 @@ class Answerer:
 
     def __init__(self, db_path: Path | str) -> None:
         self.path = Path(db_path)
-        self.segmenter = Segmenter()  # for passages on topics the lexicon does not know; loads on first use
         self.reload()
 
     def reload(self) -> None:
-        """Re-read the knowledge base (after an upload or a rebuild)."""
-        self.kb = KnowledgeBase(self.path)
-        self.towns = self.kb.townships()
-        self.by_id = {town.id: town for town in self.towns}
-        self.segmenter.add_words(town.name for town in self.towns)
-        self.understander = Understander(self.towns, self.kb.aliases(), self.segmenter.cut)
-        self.matcher = FigureMatcher(self.kb.word_counts, self.segmenter.words)
+        """Open the knowledge base afresh (after an upload or a rebuild); questions meanwhile use the old one.
+
+        Cheap at any size: nothing is read until a question needs it.
+        """
+        kb = KnowledgeBase(self.path)
+        segmenter = LookupSegmenter(lexicon_path(), kb.names_among)
+        understander = Understander(kb, segmenter.cut)
+        matcher = FigureMatcher(kb.word_counts, segmenter.words)
+        self.kb, self.segmenter, self.understander, self.matcher = kb, segmenter, understander, matcher
 
     def answer(self, text: str, conversation: Conversation | None = None) -> Answer:
         """Answer ``text``; with a ``conversation``, take what the question leaves out from it and update it."""
@@ -89,7 +92,7 @@ class Answerer:
     def answer_choice(self, township_id: int, text: str, conversation: Conversation | None = None) -> Answer:
         """Answer ``text`` again, now about the township the user chose when asked back."""
         question = self.understander.understand(text[:_MAX_QUESTION])
-        question.townships, question.ambiguous = [self.by_id[township_id]], []
+        question.townships, question.ambiguous = [town] if (town := self.kb.township(township_id)) else [], []
         return self._reply(question, text, conversation)
 
     def townships(self, english: bool = False) -> Answer:
@@ -224,7 +227,7 @@ class Answerer:
         return self.kb.facts(township_id=town.id, year=chosen), chosen
 
     def _report_id(self, town: Township, year: int) -> int:
-        return next(report["id"] for report in self.kb.reports(town.id) if report["year"] == year)
+        return self.kb.report_id(town.id, year)
 
     def _other_year(self, q: Question, town: Township, reply: Answer) -> Answer:
         """The asked year has no report: the first line, which names the year it answers from, says so too."""
@@ -322,7 +325,7 @@ class Answerer:
         best: dict[int, Match] = {}
         for match in self.matcher.rank(wanted, self.kb.facts_about(known) if known else []):
             fact = match.fact
-            town = self.by_id[fact.township_id]
+            town = self.kb.township(fact.township_id)
             if match.coverage < THRESHOLD or fact.scope or fact.year != self._report_year(town, q.year):
                 continue
             if fact.township_id not in best:
@@ -368,19 +371,23 @@ class Answerer:
 
     def _rank(self, q: Question) -> Answer:
         metric = q.metric
-        rows = []
-        for town in (q.townships if q.intent == "each" and len(q.townships) > 1 else self.towns):
-            facts, year = self._report_facts(town, q.year)
-            best = _closest_first(q.text, [f for f in facts if f.metric == metric.id and not f.scope])
-            if best and (best[0].value is not None or best[0].lower is not None):
-                rows.append(best[0])
+        fewest = any(word in q.text for word in ("最少", "最低", "fewest", "least", "lowest"))
+        if q.intent == "each" and len(q.townships) > 1:
+            rows = []
+            for town in q.townships:
+                facts, year = self._report_facts(town, q.year)
+                best = _closest_first(q.text, [f for f in facts if f.metric == metric.id and not f.scope])
+                if best and (best[0].value is not None or best[0].lower is not None):
+                    rows.append(best[0])
+            rows.sort(key=_sort_value, reverse=not fewest)
+            stated = len(rows)
+        else:
+            rows, stated = self._top_townships(q, fewest)
         if not rows:
             return self._no_totals(q)
-        fewest = any(word in q.text for word in ("最少", "最低", "fewest", "least", "lowest"))
-        rows.sort(key=lambda f: _sort_value(f), reverse=not fewest)
         if q.intent == "each" or len(rows) == 1:
-            headline = self._say(q, f"各乡镇{metric.zh}（{len(rows)}个乡镇的报告有此数据）：",
-                                 f"{metric.en.capitalize()} by township ({len(rows)} reports state it):")
+            headline = self._say(q, f"各乡镇{metric.zh}（{stated}个乡镇的报告有此数据）：",
+                                 f"{metric.en.capitalize()} by township ({stated} reports state it):")
         else:
             top = rows[0]
             word = "最少" if fewest else "最多"
@@ -390,19 +397,49 @@ class Answerer:
                 f"{self._figure_en(top, metric)}")
         reply = Answer(q.text, True, headline)
         reply.lines = [f"{index}. {self._figure_line(q, fact, metric)}" for index, fact in enumerate(rows, 1)]
+        if stated > len(rows):
+            reply.lines.append(self._say(q, f"……共{stated}个乡镇", f"… {stated} townships in all"))
         if len({fact.year for fact in rows}) > 1:
             reply.notes.append(self._say(q, "注意：各报告年份不同。", "Note: the reports are of different years."))
         reply.facts = rows
         reply.quotes = _quotes(rows[:1])
         return reply
 
+    def _ranking_year(self, q: Question) -> int | None:
+        """The year a ranking compares: the asked one if any report covers it, else each township's newest."""
+        return q.year if q.year and self.kb.has_year(q.year) else None
+
+    def _top_townships(self, q: Question, fewest: bool) -> tuple[list[FactRow], int]:
+        """The first ``_RANK_LINES`` townships by their figure of the metric, and how many state one.
+
+        Each township's figure is the one of its report closest to the question (湘江源 村级调委会); figures
+        stream from SQL largest first, so the loop stops once no township still unseen can enter the top.
+        """
+        metric, year = q.metric, self._ranking_year(q)
+        picks: list[FactRow] = []
+        seen: set[int] = set()
+        for fact in self.kb.ranked([metric.id], year, fewest):
+            bound = _sort_value(fact)  # no township seen from here on has a figure beyond this one
+            if sum((_sort_value(p) <= bound) if fewest else (_sort_value(p) >= bound) for p in picks) >= _RANK_LINES:
+                break
+            if fact.township_id in seen:
+                continue
+            seen.add(fact.township_id)
+            own = [f for f in self.kb.facts(report_id=fact.report_id, metrics=[metric.id]) if not f.scope]
+            best = _closest_first(q.text, own)[0]
+            if best.value is not None or best.lower is not None:
+                picks.append(best)
+        picks.sort(key=_sort_value, reverse=not fewest)
+        return picks[:_RANK_LINES], max(self.kb.stated_by([metric.id], year), len(picks[:_RANK_LINES]))
+
     def _no_totals(self, q: Question) -> Answer:
         """No report states a total to rank by; show the per-village or partial figures there are, unranked."""
         metric = q.metric
-        parts = []
-        for town in self.towns:
-            facts, _ = self._report_facts(town, q.year)
-            parts += _closest_first(q.text, [f for f in facts if f.metric == metric.id])[:1]
+        by_town: dict[int, FactRow] = {}
+        facts = self.kb.first_per_township([metric.id], self._ranking_year(q), _RANK_LINES)
+        for town_id in dict.fromkeys(fact.township_id for fact in facts):
+            by_town[town_id] = _closest_first(q.text, [f for f in facts if f.township_id == town_id])[0]
+        parts = list(by_town.values())
         if not parts:
             return Answer(q.text, False, self._say(q, f"知识库中的报告都没有说明{metric.zh}的数量。",
                                                    f"No report in the knowledge base states {metric.en}."))
@@ -529,9 +566,14 @@ class Answerer:
         return reply
 
     def _list_towns(self, q: Question) -> Answer:
-        reply = Answer(q.text, True, self._say(q, f"知识库中有{len(self.towns)}个乡镇的报告：",
-                                               f"The knowledge base has reports of {len(self.towns)} townships:"))
-        reply.lines = [f"{town.name}（{town.county or '—'}）：{'、'.join(map(str, town.years))}年" for town in self.towns]
+        count = self.kb.township_count()
+        reply = Answer(q.text, True, self._say(q, f"知识库中有{count}个乡镇的报告：",
+                                               f"The knowledge base has reports of {count} townships:"))
+        towns = self.kb.townships(limit=_LIST_LIMIT)
+        reply.lines = [f"{town.name}（{town.county or '—'}）：{'、'.join(map(str, town.years))}年" for town in towns]
+        if count > len(towns):
+            reply.lines.append(self._say(q, f"……共{count}个乡镇；问某个乡镇请写它的名字，例如：{towns[0].short}有多少人民调解员",
+                                         f"… {count} in all; name one to ask about it"))
         return reply
 
     def _ask_back(self, q: Question) -> Answer:
@@ -549,7 +591,7 @@ class Answerer:
         return reply
 
     def _unknown_place(self, q: Question) -> Answer:
-        names = "、".join(town.name for town in self.towns[:12])
+        names = "、".join(town.name for town in self.kb.townships(limit=12))
         return Answer(q.text, False, self._say(q, f"知识库中没有{q.unknown_place}的报告。",
                                                f"There is no report of {q.unknown_place} in the knowledge base."),
                       notes=[self._say(q, f"现有：{names}", f"Townships: {names}")])

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from knowledge.ingest import FileResult, bundled_seeds, ensure_database, ingest
+from knowledge.paths import bundled_seeds, ensure_database
 from knowledge.query import KnowledgeBase
 
 
@@ -60,25 +60,25 @@ def _build(args: argparse.Namespace) -> int:
     db_path = args.db or _default_build_target()
     paths = args.paths or [bundled_seeds()]
     started = time.perf_counter()
-    show_bar = sys.stderr.isatty()
-    seen = 0
+    from tqdm import tqdm
 
-    def progress(result: FileResult) -> None:
-        nonlocal seen
-        seen += 1
-        if show_bar:
-            print(f"\r  reading {seen} files…", end="", file=sys.stderr, flush=True)
+    from knowledge.ingest import ingest
 
-    results = ingest(paths, db_path, progress)
-    if show_bar:
-        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
+    bar = tqdm(unit=" files", disable=not sys.stderr.isatty(), leave=False, file=sys.stderr)
+
+    def progress(result, total: int) -> None:
+        bar.total = total
+        bar.update()
+
+    try:
+        results = ingest(paths, db_path, progress)
+    finally:
+        bar.close()
     for result in results:
         if result.failed:
             print(f"✗ {result.error}", file=sys.stderr)
         else:
-            header = result.report.header
-            print(f"✓ {header.township} {header.year}  facts {len(result.report.facts):3d}  "
-                  f"{result.status:9s} {result.path}")
+            print(f"✓ {result.township} {result.year}  facts {result.facts:3d}  {result.status:9s} {result.path}")
     failed = sum(result.failed for result in results)
     if not results:
         print("township-bot: no report files found in " + ", ".join(map(str, paths)), file=sys.stderr)
@@ -88,7 +88,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _default_build_target() -> Path:
-    from knowledge.ingest import default_database
+    from knowledge.paths import default_database
 
     return default_database()
 

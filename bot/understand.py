@@ -1,7 +1,9 @@
 """A question, understood: which townships, which metric, which year, what kind of answer.
 
 Townships are found by exact aliases first (all 2–8-character spans of the question, pinyin words
-for Latin text), then by rapidfuzz over names and pinyin for typos and homophones (湘江原, 背子乡).
+for Latin text), then by rapidfuzz over names and pinyin for typos and homophones (湘江原, 背子乡). Every
+lookup is a query of the knowledge base's indexes: the candidates for rapidfuzz are only the townships
+that share a fuzzy key (a bigram, a one-character-off pattern, a pinyin end) with the question.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from rapidfuzz import fuzz, process
 from bot.english import in_report_words
 from bot.figures import data as figures_data
 from bot.figures import question_parts
-from knowledge.aliases import county_short, pinyin, short_name
-from knowledge.query import Township
+from knowledge.aliases import bigrams, county_short, one_off_keys, pinyin, pinyin_ends
+from knowledge.query import KnowledgeBase, Township
 from knowledge.text import has_cjk, normalize
 from knowledge.vocabulary import Metric, metrics
 
@@ -70,28 +72,9 @@ def intents() -> dict:
 class Understander:
     """Turns question text into a ``Question`` against one knowledge base's townships."""
 
-    def __init__(self, townships: list[Township], aliases: list[tuple[str, int, str]],
-                 cut: Callable[[str], list[str]]) -> None:
+    def __init__(self, kb: KnowledgeBase, cut: Callable[[str], list[str]]) -> None:
+        self.kb = kb
         self.cut = cut
-        self.townships = {town.id: town for town in townships}
-        self.alias_ids: dict[str, set[int]] = {}
-        for alias, township_id, _kind in aliases:
-            if township_id in self.townships:
-                self.alias_ids.setdefault(alias, set()).add(township_id)
-        # name → township ids: two townships may share a short name or its pinyin (新华乡, 新化乡: xinhua)
-        self.pinyin_names: dict[str, set[int]] = {}
-        self.fuzzy_names: dict[str, set[int]] = {}
-        self.counties: dict[str, set[int]] = {}
-        for town in townships:
-            self.pinyin_names.setdefault(pinyin(town.short), set()).add(town.id)
-            for name in (town.name, town.short):
-                self.fuzzy_names.setdefault(name, set()).add(town.id)
-            for prefix in {town.county, county_short(town.county)} - {""}:
-                self.counties.setdefault(prefix, set()).add(town.id)
-        self.one_off: dict[str, set[int]] = {}  # 长?镇 → 长寿镇: a one-character typo finds its township
-        for town in townships:
-            for key in _one_off_keys(town.name) + _one_off_keys(town.short):  # 长?镇 and 长? (a short name)
-                self.one_off.setdefault(key, set()).add(town.id)
         self._metric_terms = sorted(
             ((term, metric) for metric in metrics().values() for term in metric.terms), key=lambda item: -len(item[0]))
         self._ask_words = sorted(((word, metric) for metric in metrics().values() for word in metric.ask),
@@ -130,16 +113,19 @@ class Understander:
         text = question.text
         named: list[tuple[int, set[int]]] = []  # (where in the question, the townships a name fits)
         spans: list[tuple[int, int]] = []
+        pieces = {text[start:start + length] for length in range(2, 9) for start in range(len(text) - length + 1)}
+        latin = re.findall(r"[a-z]+", text.lower())
+        alias_ids = self.kb.by_alias(pieces | {piece.lower() for piece in pieces} | set(latin))
         for length in range(8, 1, -1):
             for start in range(0, max(len(text) - length + 1, 0)):
                 piece = text[start:start + length]
-                ids = self.alias_ids.get(piece) or self.alias_ids.get(piece.lower())
+                ids = alias_ids.get(piece) or alias_ids.get(piece.lower())
                 if ids and not any(s <= start < e for s, e in spans):
                     spans.append((start, start + length))
                     named.append((start, ids))
                     question.place_words.append(_with_suffix(text, piece, start + length))
         for match in re.finditer(r"[a-z]+", text.lower()):
-            if ids := self.pinyin_names.get(match.group()):
+            if ids := alias_ids.get(match.group()):
                 named.append((len(text) + match.start(), ids))
                 question.place_words.append(match.group())
         named.sort(key=lambda item: item[0])  # in the order the question names them
@@ -148,19 +134,21 @@ class Understander:
             question.place_words.append(text[:first])  # 清流里田: a county the knowledge base does not know
         if named and all(len(ids) > 1 for _, ids in named):
             # every name in the question fits several townships (xinhua: 新华乡 or 新化乡): ask which
-            question.ambiguous = [self.townships[i] for i in sorted(set().union(*(ids for _, ids in named)))][:4]
+            question.ambiguous = self._towns(sorted(set().union(*(ids for _, ids in named))))[:4]
             return
         found = list(dict.fromkeys(i for _, ids in named for i in sorted(ids)))
         if not found:
-            for county, ids in self.counties.items():
-                if county in text:
-                    found.extend(sorted(ids))
-                    question.place_words.append(county)
+            for county, ids in sorted(self.kb.by_county(pieces).items(), key=lambda item: text.find(item[0])):
+                found.extend(sorted(ids))
+                question.place_words.append(county)
         if not found:
             self._fuzzy(question)
             return
-        question.townships = [self.townships[i] for i in found]
+        question.townships = self._towns(found)
         self._place_words_of(question)
+
+    def _towns(self, ids: list[int]) -> list[Township]:
+        return [town for town in map(self.kb.township, ids) if town]
 
     def _place_words_of(self, question: Question) -> None:
         """Add to the question's place words the names of its townships' counties (金东区澧浦镇: 金东区 too)."""
@@ -182,7 +170,7 @@ class Understander:
         best: dict[int, float] = {}
 
         def consider(query: str, choices: dict[str, set[int]], cutoff: float, source: str, penalty: float = 0) -> None:
-            for name, score, _ in process.extract(query, list(choices), scorer=fuzz.ratio, limit=3):
+            for name, score, _ in process.extract(query, list(choices), scorer=fuzz.ratio, limit=3, score_cutoff=cutoff):
                 if score >= cutoff:
                     for township_id in choices[name]:
                         best[township_id] = max(best.get(township_id, 0), score - penalty)
@@ -192,10 +180,13 @@ class Understander:
 
         for candidate in dict.fromkeys(candidates):
             if candidate.isascii():
-                consider(candidate, self.pinyin_names, _FUZZY_CUTOFF, candidate)
+                consider(candidate, self._fuzzy_choices(pinyin_ends(candidate))[1], _FUZZY_CUTOFF, candidate)
             else:
-                consider(candidate, self.fuzzy_names, _FUZZY_CUTOFF, candidate)
-                consider(pinyin(candidate), self.pinyin_names, 90, candidate, penalty=1)  # homophones: 背子乡 → 背孜乡
+                names, _ = self._fuzzy_choices({"b:" + pair for pair in bigrams(candidate)})
+                consider(candidate, names, _FUZZY_CUTOFF, candidate)
+                spelled = pinyin(candidate)
+                _, spellings = self._fuzzy_choices(pinyin_ends(spelled))
+                consider(spelled, spellings, 90, candidate, penalty=1)  # homophones: 背子乡 → 背孜乡
         if not best and place:
             for township_id in self._one_character_off(place.group(0)):  # 长受镇 → 长寿镇
                 best[township_id] = 85.0
@@ -212,17 +203,24 @@ class Understander:
             return
         ranked = sorted(best.items(), key=lambda item: -item[1])
         if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < _CLOSE:
-            question.ambiguous = [self.townships[i] for i, _ in ranked[:3]]
+            question.ambiguous = self._towns([i for i, _ in ranked[:3]])
         else:
-            question.townships = [self.townships[ranked[0][0]]]
+            question.townships = self._towns([ranked[0][0]])
             self._place_words_of(question)
+
+    def _fuzzy_choices(self, keys: set[str]) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+        """The townships filed under ``keys``: (name or short name → ids, pinyin → ids)."""
+        names: dict[str, set[int]] = {}
+        spellings: dict[str, set[int]] = {}
+        for township_id, name, short, spelled in self.kb.by_keys(keys):
+            for choice in (name, short):
+                names.setdefault(choice, set()).add(township_id)
+            spellings.setdefault(spelled, set()).add(township_id)
+        return names, spellings
 
     def _one_character_off(self, name: str) -> set[int]:
         """Townships whose full name differs from ``name`` in one character of its stem (same suffix)."""
-        found: set[int] = set()
-        for key in _one_off_keys(name):
-            found |= self.one_off.get(key, set())
-        return found
+        return {row[0] for row in self.kb.by_keys("1:" + key for key in one_off_keys(name))}
 
     def _find_metric(self, question: Question) -> None:
         text = question.text
@@ -281,11 +279,3 @@ def _modified(lowered: str, metric: Metric, places: list[str]) -> bool:
             return bool(word) and word not in intents()["english_fillers"]["words"] and word not in places and \
                 not word.isdigit() and not any(word in ask for ask in metric.ask)
     return False
-
-
-def _one_off_keys(name: str) -> list[str]:
-    """``name`` with each character of its stem blanked (长寿镇 → ?寿镇, 长?镇), for stems of two or more."""
-    stem = short_name(name)
-    if len(stem) < 2 or not name.startswith(stem):
-        return []
-    return [name[:i] + "?" + name[i + 1:] for i in range(len(stem))]

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from pypinyin import lazy_pinyin
-
 from knowledge.vocabulary import vocabulary
 
 
 def pinyin(text: str) -> str:
     """Toneless pinyin of ``text`` run together, lower case (背孜 → beizi)."""
+    from pypinyin import lazy_pinyin  # 0.3 s to import: only building and fuzzy matching need it
+
     return "".join(lazy_pinyin(text)).lower()
 
 
@@ -43,3 +43,30 @@ def township_aliases(name: str, stem: str, county: str) -> set[tuple[str, str]]:
         for prefix in {county, county_short(county)}:
             aliases |= {(prefix + name, "county"), (prefix + stem, "county")}
     return aliases
+
+
+def one_off_keys(name: str) -> list[str]:
+    """``name`` with each character of its stem blanked (长寿镇 → ?寿镇, 长?镇), for stems of two or more."""
+    stem = short_name(name)
+    if len(stem) < 2 or not name.startswith(stem):
+        return []
+    return [name[:i] + "?" + name[i + 1:] for i in range(len(stem))]
+
+
+def bigrams(text: str) -> set[str]:
+    """Every two-character piece of ``text``."""
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def pinyin_ends(spelled: str) -> set[str]:
+    """The first and the last three letters of a pinyin spelling: a typo rarely changes both."""
+    return {"p:" + spelled[:3], "q:" + spelled[-3:]} if len(spelled) >= 3 else set()
+
+
+def fuzzy_keys(name: str) -> set[str]:
+    """Keys under which a township is a candidate for fuzzy matching: one-off patterns of its name and short
+    name (1:长?镇, 1:长?), its short name's bigrams (b:湘江) and its pinyin's ends (p:xia, q:uan)."""
+    stem = short_name(name)
+    keys = {"1:" + key for key in one_off_keys(name) + one_off_keys(stem)}
+    keys |= {"b:" + pair for pair in bigrams(stem)}
+    return keys | pinyin_ends(pinyin(stem))

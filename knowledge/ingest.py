@@ -1,27 +1,41 @@
-"""Files and folders in, knowledge base out: read, parse, then store everything in one atomic write."""
+"""Files and folders in, knowledge base out: read and parse on every core, store in one transaction.
+
+A file whose bytes are already stored (read by the same parser) is skipped without being parsed, so
+rebuilding an unchanged folder only hashes its files.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.fingerprint import parser_fingerprint
 from knowledge.reading import SUPPORTED_SUFFIXES, ReadError, read_text
 from knowledge.report import ParseError, Report, parse_report
-from knowledge.store import write_reports
+from knowledge.segment import Segmenter
+from knowledge.store import Prepared, Writer, prepare
+
+PARALLEL_FROM = 40  # fewer files than this are parsed in this process: starting workers costs ~1 s
 
 
 @dataclass
 class FileResult:
-    """What happened to one file: ``status`` is added, replaced, unchanged or failed (then ``error`` says why)."""
+    """What happened to one file: ``status`` is added, replaced, unchanged or failed (then ``error`` says why).
+
+    ``report`` is kept only for single uploads; a build keeps the township, year and number of facts.
+    """
 
     path: Path
     status: str
-    report: Report | None = None
+    township: str = ""
+    year: int | None = None
+    facts: int = 0
     error: str = ""
+    report: Report | None = None
 
     @property
     def failed(self) -> bool:
@@ -47,28 +61,73 @@ def read_report(path: Path, data: bytes | None = None, name: str | None = None) 
     return parse_report(text, source)
 
 
-def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult], None] | None = None
-           ) -> list[FileResult]:
-    """Read every report under ``paths`` into the knowledge base at ``db_path``.
+def file_digest(data: bytes) -> str:
+    """What identifies a file's stored result: its bytes, and the parser that read them."""
+    return hashlib.sha256(data + parser_fingerprint().encode()).hexdigest()
 
-    A file that cannot be read or parsed is reported as failed and the others go on; the ones that
-    parsed are then written in one atomic step. ``progress`` is called once per file as it is parsed.
+
+_segmenter: Segmenter | None = None  # one per process: the dictionary takes a second to load
+
+
+def _prepare_file(path: Path) -> Prepared | str:
+    """Read, parse and segment one file (in a worker process); the error's one-line reason if it fails."""
+    global _segmenter
+    try:
+        data = path.read_bytes()
+        report = read_report(path, data)
+    except OSError as error:
+        return f"{path.name}: cannot read the file ({error.strerror or error})"
+    except (ReadError, ParseError) as error:
+        return str(error)
+    _segmenter = _segmenter or Segmenter()
+    return prepare(report, _segmenter, file_digest(data))
+
+
+def _prepared(paths: list[Path]) -> Iterator[Prepared | str]:
+    """``_prepare_file`` of each path, in order; on every core when there are many."""
+    if len(paths) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        yield from map(_prepare_file, paths)
+        return
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        yield from pool.map(_prepare_file, paths, chunksize=8)
+
+
+def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult, int], None] | None = None
+           ) -> list[FileResult]:
+    """Read every report under ``paths`` into the knowledge base at ``db_path``, all in one transaction.
+
+    A file that cannot be read or parsed is reported as failed and the others go on; if the write itself
+    fails or is interrupted, nothing is stored. ``progress`` is called once per file as it is done, with
+    the number of files in all.
     """
+    files = collect_files(paths)
     results: list[FileResult] = []
-    for path in collect_files(paths):
-        try:
-            result = FileResult(path, "parsed", read_report(path))
-        except (ReadError, ParseError) as error:
-            result = FileResult(path, "failed", error=str(error))
+
+    def done(result: FileResult) -> None:
         results.append(result)
         if progress:
-            progress(result)
-    parsed = [result for result in results if not result.failed]
-    if parsed:
-        stored = write_reports(db_path, [result.report for result in parsed])
-        for result, outcome in zip(parsed, stored):
-            result.status = outcome.status
-    return results
+            progress(result, len(files))
+
+    with Writer(db_path) as writer:
+        todo = []
+        for path in files:
+            try:
+                stored = writer.stored_file(file_digest(path.read_bytes()))
+            except OSError:
+                stored = None  # reading it again says what is wrong
+            if stored is None:
+                todo.append(path)
+            else:
+                done(FileResult(path, "unchanged", stored["township"], stored["year"], stored["facts"]))
+        for path, prepared in zip(todo, _prepared(todo)):
+            if isinstance(prepared, str):
+                done(FileResult(path, "failed", error=prepared))
+                continue
+            header = prepared.report.header
+            status = writer.write(prepared).status
+            done(FileResult(path, status, header.township, header.year, len(prepared.report.facts)))
+    order = {path: index for index, path in enumerate(files)}
+    return sorted(results, key=lambda result: order[result.path])
 
 
 def ingest_upload(name: str, data: bytes, db_path: Path) -> FileResult:
@@ -81,40 +140,9 @@ def ingest_upload(name: str, data: bytes, db_path: Path) -> FileResult:
         report = read_report(path, data, path.name)
     except (ReadError, ParseError) as error:
         return FileResult(path, "failed", error=str(error))
-    [stored] = write_reports(db_path, [report])
-    return FileResult(path, stored.status, report)
-
-
-def bundled_seeds() -> Path:
-    """The folder of the five reports that ship with the package."""
-    here = Path(__file__).parent
-    installed = here / "seeds"
-    return installed if installed.is_dir() else here.parent / "seeds"
-
-
-def default_database() -> Path:
-    """The knowledge base used when none is named: ``$TOWNSHIP_BOT_DB``, else one built from the seeds.
-
-    The seeds' knowledge base lives in the user's cache, named after the seeds and the parser's own
-    code, so that it is rebuilt (on first use) whenever either changes.
-    """
-    if os.environ.get("TOWNSHIP_BOT_DB"):
-        return Path(os.environ["TOWNSHIP_BOT_DB"])
-    digest = hashlib.sha256(parser_fingerprint().encode())
-    for path in sorted(bundled_seeds().glob("*")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "township-bot"
-    return cache / f"seeds-{digest.hexdigest()[:12]}.db"
-
-
-def ensure_database(db_path: Path | None) -> Path:
-    """``db_path`` if given; otherwise the default knowledge base, built from the seeds if missing."""
-    if db_path is not None:
-        return db_path
-    path = default_database()
-    if not path.exists() and "TOWNSHIP_BOT_DB" not in os.environ:
-        failures = [result for result in ingest([bundled_seeds()], path) if result.failed]
-        if failures:
-            raise RuntimeError("; ".join(result.error for result in failures))
-    return path
+    global _segmenter
+    _segmenter = _segmenter or Segmenter()
+    with Writer(db_path) as writer:
+        stored = writer.write(prepare(report, _segmenter, file_digest(data)))
+    return FileResult(path, stored.status, report.header.township, report.header.year, len(report.facts),
+                      report=report)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from knowledge.store import open_database
+from knowledge.schema import open_database
 from knowledge.text import normalize
 
 
@@ -71,6 +73,7 @@ class Township:
     county: str
     province: str
     years: tuple[int, ...]
+    pinyin: str = ""  # of the short name
 
 
 def _plain(value):
@@ -94,35 +97,98 @@ join sections sec on sec.id = s.section_id
 """
 
 
+_TOWNSHIP_SQL = """
+select t.id, t.name, t.short, t.county, t.province, group_concat(r.year), t.pinyin
+from townships t join reports r on r.township_id = t.id
+"""
+
+
+def _township(row) -> Township:
+    return Township(row[0], row[1], row[2], row[3], row[4], tuple(sorted(int(y) for y in row[5].split(","))), row[6])
+
+
+def _placeholders(values: list) -> str:
+    return ",".join("?" * len(values))
+
+
 class KnowledgeBase:
-    """Read access to one knowledge base file."""
+    """Read access to one knowledge base file: every lookup is an indexed query, nothing is held in memory."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.db = open_database(self.path)
         self.db.execute("create virtual table if not exists temp.fact_words using fts5vocab(main, facts_fts, 'row')")
-        self.figure_count = self.db.execute("select count(*) from facts where offset is not null").fetchone()[0]
+        self.township = functools.lru_cache(maxsize=4096)(self._township)
 
-    def townships(self) -> list[Township]:
-        """Every township with the years it has reports for, by name."""
-        rows = self.db.execute(
-            "select t.id, t.name, t.short, t.county, t.province, group_concat(r.year) from townships t "
-            "join reports r on r.township_id = t.id group by t.id order by t.name").fetchall()
-        return [Township(row[0], row[1], row[2], row[3], row[4], tuple(sorted(int(y) for y in row[5].split(","))))
-                for row in rows]
+    @functools.cached_property
+    def figure_count(self) -> int:
+        """How many figures the knowledge base holds."""
+        return self.db.execute("select count(*) from facts where offset is not null").fetchone()[0]
 
-    def aliases(self) -> list[tuple[str, int, str]]:
-        """(alias, township id, kind) for every alias."""
-        return [tuple(row) for row in self.db.execute("select alias, township_id, kind from aliases")]
+    def _township(self, township_id: int) -> Township | None:
+        """One township with the years it has reports for (``None`` if it has none)."""
+        row = self.db.execute(_TOWNSHIP_SQL + " where t.id = ? group by t.id", [township_id]).fetchone()
+        return _township(row) if row else None
+
+    def townships(self, limit: int = -1) -> list[Township]:
+        """Townships with the years they have reports for, by name (the first ``limit``; all by default)."""
+        rows = self.db.execute(_TOWNSHIP_SQL + " group by t.id order by t.name limit ?", [limit])
+        return [_township(row) for row in rows]
+
+    def township_count(self) -> int:
+        """How many townships have a report."""
+        return self.db.execute("select count(distinct township_id) from reports").fetchone()[0]
+
+    def by_alias(self, pieces: Iterable[str]) -> dict[str, set[int]]:
+        """Which of ``pieces`` are a township's alias (full or short name, with county, pinyin): piece → ids."""
+        pieces = list(set(pieces))
+        found: dict[str, set[int]] = {}
+        for chunk in range(0, len(pieces), 900):
+            batch = pieces[chunk:chunk + 900]
+            for alias, township_id in self.db.execute(
+                    f"select alias, township_id from aliases where alias in ({_placeholders(batch)})", batch):
+                found.setdefault(alias, set()).add(township_id)
+        return found
+
+    def by_county(self, pieces: Iterable[str]) -> dict[str, set[int]]:
+        """Which of ``pieces`` are a county (沈丘县 or 沈丘): county → the ids of its townships."""
+        pieces = [piece for piece in set(pieces) if piece]
+        found: dict[str, set[int]] = {}
+        for column in ("county", "county_short"):
+            for chunk in range(0, len(pieces), 900):
+                batch = pieces[chunk:chunk + 900]
+                for county, township_id in self.db.execute(
+                        f"select {column}, id from townships where {column} in ({_placeholders(batch)})", batch):
+                    found.setdefault(county, set()).add(township_id)
+        return found
+
+    def by_keys(self, keys: Iterable[str]) -> list[tuple[int, str, str, str]]:
+        """(id, name, short, pinyin) of the townships filed under any of the fuzzy-match ``keys``."""
+        keys = list(set(keys))
+        if not keys:
+            return []
+        return self.db.execute(
+            "select id, name, short, pinyin from townships where id in "
+            f"(select township_id from name_keys where key in ({_placeholders(keys)}))", keys).fetchall()
+
+    def names_among(self, pieces: list[str]) -> list[str]:
+        """Which of ``pieces`` are a township's full name."""
+        found = []
+        for chunk in range(0, len(pieces), 900):
+            batch = pieces[chunk:chunk + 900]
+            found += [row[0] for row in self.db.execute(
+                f"select name from townships where name in ({_placeholders(batch)})", batch)]
+        return found
 
     def find_townships(self, name: str) -> list[Township]:
-        """Townships whose alias is ``name`` exactly, else whose name contains it."""
+        """Townships whose alias is ``name`` exactly, else whose name contains it or whose county it is."""
         name = normalize(name).strip()
-        ids = [row[0] for row in self.db.execute("select township_id from aliases where alias = ?", [name])]
-        towns = self.townships()
+        if not name:
+            return []
+        ids = self.by_alias([name]).get(name, set()) or set().union(*self.by_county([name]).values())
         if not ids:
-            ids = [town.id for town in towns if name and (name in town.name or name == town.county)]
-        return [town for town in towns if town.id in ids]
+            ids = {row[0] for row in self.db.execute("select id from townships where instr(name, ?) > 0", [name])}
+        return sorted((town for town in map(self.township, ids) if town), key=lambda town: town.name)
 
     def facts(self, township_id: int | None = None, metrics: list[str] | None = None, year: int | None = None,
               report_id: int | None = None) -> list[FactRow]:
@@ -143,6 +209,39 @@ class KnowledgeBase:
         sql = _FACT_SQL + (" where " + " and ".join(where) if where else "") + " order by t.name, r.year desc, f.id"
         return [FactRow(*row) for row in self.db.execute(sql, params)]
 
+    def ranked(self, metrics: list[str], year: int | None = None, fewest: bool = False) -> Iterator[FactRow]:
+        """Whole figures (no 每村 or 其中 scope) of ``metrics`` in every township's report of ``year`` (its newest
+        when ``year`` is None), largest first (smallest with ``fewest``), read as they are needed."""
+        where = "r.year = ?" if year else "r.latest = 1"
+        sql = (_FACT_SQL + f" where f.metric in ({_placeholders(metrics)}) and f.scope = '' and {where}"
+               f" and coalesce(f.value, f.lower) is not null order by coalesce(f.value, f.lower) {'asc' if fewest else 'desc'}")
+        for row in self.db.execute(sql, [*metrics, *([year] if year else [])]):
+            yield FactRow(*row)
+
+    def stated_by(self, metrics: list[str], year: int | None = None, whole: bool = True) -> int:
+        """How many townships' reports of ``year`` (newest when None) state a figure of ``metrics``."""
+        where = "r.year = ?" if year else "r.latest = 1"
+        sql = (f"select count(distinct r.township_id) from facts f join reports r on r.id = f.report_id "
+               f"where f.metric in ({_placeholders(metrics)}) and {where}"
+               + (" and f.scope = '' and coalesce(f.value, f.lower) is not null" if whole else ""))
+        return self.db.execute(sql, [*metrics, *([year] if year else [])]).fetchone()[0]
+
+    def first_per_township(self, metrics: list[str], year: int | None = None, limit: int = 20) -> list[FactRow]:
+        """The facts of ``metrics`` (any scope) in the reports of ``year`` (newest when None) of the first
+        ``limit`` townships that state one, by township name."""
+        where = "r.year = ?" if year else "r.latest = 1"
+        ids = [row[0] for row in self.db.execute(
+            f"select distinct r.township_id from facts f join reports r on r.id = f.report_id join townships t "
+            f"on t.id = r.township_id where f.metric in ({_placeholders(metrics)}) and {where} order by t.name limit ?",
+            [*metrics, *([year] if year else []), limit])]
+        sql = (_FACT_SQL + f" where f.metric in ({_placeholders(metrics)}) and {where}"
+               f" and t.id in ({_placeholders(ids)}) order by t.name, f.id")
+        return [FactRow(*row) for row in self.db.execute(sql, [*metrics, *([year] if year else []), *ids])]
+
+    def has_year(self, year: int) -> bool:
+        """True when some report covers ``year``."""
+        return self.db.execute("select 1 from reports where year = ? limit 1", [year]).fetchone() is not None
+
     def word_counts(self, words: list[str]) -> tuple[dict[str, int], int]:
         """How many figures have each of ``words`` around them (their lead or tail), and how many figures there are."""
         counts = {}
@@ -160,9 +259,10 @@ class KnowledgeBase:
                " order by t.name, r.year desc, f.id limit ?")
         return [FactRow(*row) for row in self.db.execute(sql, [" AND ".join(f'"{word}"' for word in words), limit])]
 
-    def reports(self, township_id: int) -> list[dict]:
-        """The reports of one township, newest first."""
-        return list(self.db["reports"].rows_where("township_id = ?", [township_id], order_by="year desc"))
+    def report_id(self, township_id: int, year: int) -> int | None:
+        """The id of a township's report of ``year``."""
+        row = self.db.execute("select id from reports where township_id = ? and year = ?", [township_id, year]).fetchone()
+        return row[0] if row else None
 
     def sentences(self, report_id: int, kinds: tuple[str, ...] = ()) -> list[SentenceRow]:
         """The sentences of one report in order, only of the given section kinds if any are given."""
@@ -190,8 +290,8 @@ class KnowledgeBase:
 
     def stats(self) -> dict:
         """Sizes and build time of the knowledge base."""
-        count = lambda table: self.db[table].count  # noqa: E731
-        built = next(self.db["meta"].rows_where("key = 'built_at'"), {"value": ""})["value"]
+        count = lambda table: self.db.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: E731
+        built = (self.db.execute("select value from meta where key = 'built_at'").fetchone() or [""])[0]
         return {"townships": count("townships"), "reports": count("reports"), "sentences": count("sentences"),
                 "facts": count("facts"), "built_at": built, "path": str(self.path)}
 

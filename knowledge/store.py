@@ -1,69 +1,60 @@
 """The knowledge base: a SQLite file written through sqlite-utils.
 
-Tables: ``townships`` and their ``aliases``, ``reports`` (one per township and year), ``sections``,
-``sentences`` (with FTS5 over their jieba-segmented text), ``facts`` (every figure with its lead, tail,
-label and unit class; FTS5 over the jieba-segmented words around it), ``metrics`` and ``meta``.
+Tables: ``townships`` with their ``aliases`` and fuzzy-match ``name_keys``, ``reports`` (one per township
+and year), ``sections``, ``sentences`` (with FTS5 over their jieba-segmented text), ``facts`` (every figure
+with its lead, tail, label and unit class; FTS5 over the jieba-segmented words around it), ``metrics``
+and ``meta``.
 
-Writing is atomic: ``write_reports`` copies the file, writes into the copy and renames it over the
-original, so a build that fails or is killed half-way leaves the knowledge base exactly as it was.
+Writing happens in place, in one transaction per ``Writer`` (WAL mode): a build that fails or is killed
+half-way leaves the knowledge base exactly as it was, readers go on reading the old state meanwhile, and
+adding one report to a large knowledge base writes only that report's rows.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
 import sqlite3
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
-from knowledge.aliases import short_name, township_aliases
+from knowledge.aliases import county_short, fuzzy_keys, pinyin, short_name, township_aliases
 from knowledge.quantities import unit_class
 from knowledge.facts import Fact
 from knowledge.report import Report
+from knowledge.schema import BUSY_SECONDS, SCHEMA_VERSION, check_schema
 from knowledge.segment import Segmenter
 from knowledge.vocabulary import metrics
 
-SCHEMA_VERSION = "2"
+
+
+@dataclass
+class Prepared:
+    """A parsed report with its text segmented for the full-text indexes: what a build worker hands back."""
+
+    report: Report
+    sentence_words: list[str]  # each sentence's words, space-separated, in sentence order
+    fact_words: list[str]  # each fact's words (lead and tail), in fact order
+    file_digest: str = ""  # of the file's bytes, to skip it unread next time
 
 
 @dataclass
 class Stored:
     """What writing one report did: ``added``, ``replaced`` (same township and year, new text) or ``unchanged``."""
 
-    report: Report
     status: str
     report_id: int
 
 
-def open_database(path: Path | str) -> sqlite_utils.Database:
-    """Open the knowledge base at ``path`` for reading (it must exist)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no knowledge base at {path}; run: township-bot --db {path} build")
-    db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
-    check_schema(db, path)
-    return db
-
-
-class SchemaError(RuntimeError):
-    """A knowledge base written by another version of this program; the message says what to run."""
-
-
-def check_schema(db: sqlite_utils.Database, path: Path) -> None:
-    """Raise ``SchemaError`` unless the knowledge base at ``path`` is empty or of this schema version."""
-    if "meta" not in db.table_names():
-        return
-    row = next(db["meta"].rows_where("key = 'schema_version'"), None)
-    if row is None or row["value"] != SCHEMA_VERSION:
-        raise SchemaError(f"{path} was built by an older version of township-bot (schema "
-                          f"{row['value'] if row else '?'}, now {SCHEMA_VERSION}); rebuild it from the report files: "
-                          f"township-bot --db {path} build FOLDER")
+def prepare(report: Report, segmenter: Segmenter, file_digest: str = "") -> Prepared:
+    """Segment ``report``'s sentences and facts' words (the slow part of storing it; done in build workers)."""
+    header = report.header
+    with segmenter.knowing({header.township, short_name(header.township)}):
+        sentences = [" ".join(segmenter.words(sentence.text)) for sentence in report.body.sentences]
+        facts = [" ".join(dict.fromkeys(segmenter.words(f"{fact.lead} {fact.tail}"))) if fact.quantity else ""
+                 for _, fact in report.facts]
+    return Prepared(report, sentences, facts, file_digest)
 
 
 def write_reports(path: Path | str, reports: list[Report], segmenter: Segmenter | None = None) -> list[Stored]:
@@ -71,46 +62,140 @@ def write_reports(path: Path | str, reports: list[Report], segmenter: Segmenter 
 
     The same text twice is stored once; a new text for a township and year replaces the old one.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     segmenter = segmenter or Segmenter()
-    segmenter.add_words(report.header.township for report in reports)
-    with _writer_lock(path):
-        return _write_atomically(path, reports, segmenter)
+    with Writer(path) as writer:
+        return [writer.write(prepare(report, segmenter)) for report in reports]
 
 
-@contextlib.contextmanager
-def _writer_lock(path: Path) -> Iterator[None]:
-    """One writer at a time per knowledge base (a bot upload and a `build` may overlap): each copies the
-    file and replaces it, so without the lock the later one would drop the earlier one's reports."""
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+class Writer:
+    """One all-or-nothing write to the knowledge base at ``path``: use as a context manager.
+
+    Everything written inside the ``with`` block is committed when it ends, and rolled back if it ends by an
+    exception (or the process dies): the knowledge base then stays exactly as it was.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(self.path, isolation_level=None)
+        self.connection.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
+        self.db = sqlite_utils.Database(self.connection)
+        check_schema(self.connection, self.path)
+        self.connection.execute("pragma journal_mode = wal")
+        self.connection.execute("pragma synchronous = normal")
+        self.connection.execute("begin immediate")
+        _ensure_schema(self.db)
+        self._file_digests: set[str] | None = None
+        self.changed = False
+        self._next_id = {table: (self.connection.execute(f"select max(id) from {table}").fetchone()[0] or 0) + 1
+                         for table in ("sections", "sentences", "facts")}
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
         try:
-            yield
+            if kind is None and self.changed:
+                self.db["meta"].upsert({"key": "built_at", "value": time.strftime("%Y-%m-%d %H:%M:%S")}, pk="key")
+                self.connection.execute("commit")
+            else:  # failed, or nothing new: the file stays exactly as it was
+                self.connection.execute("rollback")
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            self.connection.close()
 
+    def stored_file(self, file_digest: str) -> dict | None:
+        """The stored report read from a file with these bytes (by the same parser), if any."""
+        if self._file_digests is None:
+            self._file_digests = {row[0] for row in self.connection.execute("select file_digest from reports")}
+        if file_digest not in self._file_digests:
+            return None
+        return next(self.db.query(
+            "select t.name as township, r.year, r.facts, r.id from reports r join townships t on t.id = r.township_id "
+            "where r.file_digest = ?", [file_digest]), None)
 
-def _write_atomically(path: Path, reports: list[Report], segmenter: Segmenter) -> list[Stored]:
-    handle, scratch = tempfile.mkstemp(prefix=path.name + ".", suffix=".building", dir=path.parent)
-    os.close(handle)
-    try:
-        target = sqlite3.connect(scratch)
-        if path.exists():
-            with sqlite3.connect(path) as source:
-                source.backup(target)
-        db = sqlite_utils.Database(target)
-        check_schema(db, path)
-        _ensure_schema(db)
-        stored = [_write_report(db, report, segmenter) for report in reports]
-        db["meta"].upsert({"key": "built_at", "value": time.strftime("%Y-%m-%d %H:%M:%S")}, pk="key")
-        target.commit()
-        target.close()
-        os.replace(scratch, path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
-    return stored
+    def write(self, prepared: Prepared) -> Stored:
+        """Store one prepared report; the same text as stored is left alone, a new text for its year replaces it."""
+        report = prepared.report
+        township_id = self._township_id(report)
+        old = self.connection.execute("select id, digest from reports where township_id = ? and year = ?",
+                                      [township_id, report.header.year]).fetchone()
+        self.changed = True
+        if old is not None and old[1] == report.digest:
+            if prepared.file_digest:  # the same text in another file (another encoding): skip that file next time
+                self.connection.execute("update reports set file_digest = ? where id = ?", [prepared.file_digest, old[0]])
+            return Stored("unchanged", old[0])
+        if old is not None:
+            self._delete_report(old[0])
+        report_id = self._insert_report(township_id, prepared)
+        if self._file_digests is not None:
+            self._file_digests.add(prepared.file_digest)
+        self.connection.execute(
+            "update reports set latest = (year = (select max(year) from reports where township_id = ?)) "
+            "where township_id = ?", [township_id, township_id])
+        return Stored("replaced" if old is not None else "added", report_id)
+
+    def _take_ids(self, table: str, count: int) -> int:
+        first = self._next_id[table]
+        self._next_id[table] += count
+        return first
+
+    def _township_id(self, report: Report) -> int:
+        header = report.header
+        row = self.connection.execute("select id, county, city, province from townships where name = ?",
+                                      [header.township]).fetchone()
+        short = short_name(header.township)
+        record = {"name": header.township, "short": short, "county": header.county,
+                  "county_short": county_short(header.county), "city": header.city, "province": header.province,
+                  "pinyin": pinyin(short)}
+        if row is None:
+            township_id = self.db["townships"].insert(record).last_pk
+        else:
+            # A later report may say more about where the township is; never forget what an earlier one said.
+            township_id = row[0]
+            for index, key in enumerate(("county", "city", "province"), 1):
+                record[key] = record[key] or row[index]
+            record["county_short"] = county_short(record["county"])
+            self.db["townships"].update(township_id, record)
+        self.connection.executemany(
+            "insert or ignore into aliases (alias, township_id, kind) values (?, ?, ?)",
+            [(alias, township_id, kind) for alias, kind in township_aliases(header.township, short, record["county"])])
+        self.connection.executemany("insert or ignore into name_keys (key, township_id) values (?, ?)",
+                                    [(key, township_id) for key in fuzzy_keys(header.township)])
+        return township_id
+
+    def _insert_report(self, township_id: int, prepared: Prepared) -> int:
+        report = prepared.report
+        header, body = report.header, report.body
+        report_id = self.db["reports"].insert({
+            "township_id": township_id, "year": header.year, "title": header.title, "date": header.date,
+            "source": report.source, "digest": report.digest, "file_digest": prepared.file_digest,
+            "sentences": len(body.sentences), "facts": len(report.facts), "latest": 0,
+            "stored_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }).last_pk
+        first = self._take_ids("sections", len(body.sections))
+        section_ids = {section.number: first + index for index, section in enumerate(body.sections)}
+        self.connection.executemany(
+            "insert into sections (id, report_id, number, level, heading, kind, parent) values (?, ?, ?, ?, ?, ?, ?)",
+            [(section_ids[s.number], report_id, s.number, s.level, s.heading, s.kind,
+              section_ids.get(s.parent) if s.parent is not None else None) for s in body.sections])
+        kinds = {section.number: section.kind for section in body.sections}
+        first = self._take_ids("sentences", len(body.sentences))
+        sentence_ids = {sentence.position: first + index for index, sentence in enumerate(body.sentences)}
+        self.connection.executemany(
+            "insert into sentences (id, report_id, section_id, position, text, kind, seg) values (?, ?, ?, ?, ?, ?, ?)",
+            [(sentence_ids[s.position], report_id, section_ids[s.section], s.position, s.text, kinds[s.section], words)
+             for s, words in zip(body.sentences, prepared.sentence_words)])
+        first = self._take_ids("facts", len(report.facts))
+        self.connection.executemany(
+            f"insert into facts ({', '.join(_FACT_COLUMNS)}) values ({', '.join('?' * len(_FACT_COLUMNS))})",
+            [(first + index, report_id, sentence_ids[position], *_fact_values(fact), words)
+             for index, ((position, fact), words) in enumerate(zip(report.facts, prepared.fact_words))])
+        return report_id
+
+    def _delete_report(self, report_id: int) -> None:
+        for table in ("facts", "sentences", "sections"):
+            self.connection.execute(f"delete from {table} where report_id = ?", [report_id])
+        self.connection.execute("delete from reports where id = ?", [report_id])
 
 
 def _ensure_schema(db: sqlite_utils.Database) -> None:
@@ -123,16 +208,23 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
         pk="id",
     )
     db["townships"].create(
-        {"id": int, "name": str, "short": str, "county": str, "city": str, "province": str}, pk="id",
+        {"id": int, "name": str, "short": str, "county": str, "county_short": str, "city": str, "province": str,
+         "pinyin": str}, pk="id",
     )
     db["townships"].create_index(["name"], unique=True)
-    db["aliases"].create({"alias": str, "township_id": int, "kind": str}, pk=("alias", "township_id"),
-                         foreign_keys=[("township_id", "townships", "id")])
+    db["townships"].create_index(["county"])
+    db["townships"].create_index(["county_short"])
+    db.execute("create table aliases (alias text, township_id integer references townships(id), kind text, "
+               "primary key (alias, township_id)) without rowid")
+    # Fuzzy township matching (typos, homophones) looks up candidates by these keys, not by scanning every name.
+    db.execute("create table name_keys (key text, township_id integer references townships(id), "
+               "primary key (key, township_id)) without rowid")
     db["reports"].create(
         {"id": int, "township_id": int, "year": int, "title": str, "date": str, "source": str, "digest": str,
-         "sentences": int, "facts": int, "stored_at": str},
+         "file_digest": str, "sentences": int, "facts": int, "latest": int, "stored_at": str},
         pk="id", foreign_keys=[("township_id", "townships", "id")],
     )
+    db["reports"].create_index(["file_digest"])
     db["reports"].create_index(["township_id", "year"], unique=True)
     db["sections"].create(
         {"id": int, "report_id": int, "number": int, "level": int, "heading": str, "kind": str, "parent": int},
@@ -150,77 +242,22 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
          "scope": str, "name": str, "label": str, "lead": str, "tail": str, "offset": int, "words": str},
         pk="id", foreign_keys=[("report_id", "reports", "id"), ("sentence_id", "sentences", "id")],
     )
-    db["facts"].create_index(["metric", "report_id"])
+    db["facts"].create_index(["metric", "value"])  # rankings walk a metric's figures from the largest
     db["facts"].create_index(["report_id"])
     # Rankings over open labels (哪个镇法律咨询人次最多) find their candidate figures through this index.
     db["facts"].enable_fts(["words"], tokenize="unicode61", create_triggers=True)
 
 
-def _township_id(db: sqlite_utils.Database, report: Report) -> int:
-    header = report.header
-    row = next(db["townships"].rows_where("name = ?", [header.township]), None)
-    record = {"name": header.township, "short": short_name(header.township), "county": header.county,
-              "city": header.city, "province": header.province}
-    if row is None:
-        township_id = db["townships"].insert(record).last_pk
-    else:
-        township_id = row["id"]
-        # A later report may say more about where the township is; never forget what an earlier one said.
-        db["townships"].update(township_id, {key: value or row[key] for key, value in record.items()})
-        record["county"] = record["county"] or row["county"]
-    aliases = township_aliases(header.township, record["short"], record["county"])
-    db["aliases"].upsert_all(
-        ({"alias": alias, "township_id": township_id, "kind": kind} for alias, kind in aliases),
-        pk=("alias", "township_id"),
-    )
-    return township_id
+_FACT_COLUMNS = ("id", "report_id", "sentence_id", "metric", "subject", "value", "lower", "upper", "qualifier",
+                 "unit", "unit_class", "figure", "scope", "name", "label", "lead", "tail", "offset", "words")
 
 
-def _write_report(db: sqlite_utils.Database, report: Report, segmenter: Segmenter) -> Stored:
-    township_id = _township_id(db, report)
-    old = next(db["reports"].rows_where("township_id = ? and year = ?", [township_id, report.header.year]), None)
-    if old is not None and old["digest"] == report.digest:
-        return Stored(report, "unchanged", old["id"])
-    if old is not None:
-        _delete_report(db, old["id"])
-    header, body = report.header, report.body
-    report_id = db["reports"].insert({
-        "township_id": township_id, "year": header.year, "title": header.title, "date": header.date,
-        "source": report.source, "digest": report.digest, "sentences": len(body.sentences),
-        "facts": len(report.facts), "stored_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }).last_pk
-    section_ids = {}
-    for section in body.sections:
-        section_ids[section.number] = db["sections"].insert({
-            "report_id": report_id, "number": section.number, "level": section.level, "heading": section.heading,
-            "kind": section.kind, "parent": section_ids.get(section.parent) if section.parent is not None else None,
-        }).last_pk
-    kinds = {section.number: section.kind for section in body.sections}
-    sentence_ids = {}
-    for sentence in body.sentences:
-        sentence_ids[sentence.position] = db["sentences"].insert({
-            "report_id": report_id, "section_id": section_ids[sentence.section], "position": sentence.position,
-            "text": sentence.text, "kind": kinds[sentence.section], "seg": " ".join(segmenter.words(sentence.text)),
-        }).last_pk
-    db["facts"].insert_all(_fact_record(fact, report_id, sentence_ids[position], segmenter)
-                           for position, fact in report.facts)
-    return Stored(report, "replaced" if old is not None else "added", report_id)
-
-
-def _fact_record(fact: Fact, report_id: int, sentence_id: int, segmenter: Segmenter) -> dict:
+def _fact_values(fact: Fact) -> tuple:
+    """The columns of ``_FACT_COLUMNS`` from ``metric`` to ``offset``."""
     quantity = fact.quantity
-    return {
-        "report_id": report_id, "sentence_id": sentence_id, "metric": fact.metric, "subject": fact.subject,
-        "value": quantity.value if quantity else None, "lower": quantity.lower if quantity else None,
-        "upper": quantity.upper if quantity else None, "qualifier": quantity.qualifier if quantity else "",
-        "unit": quantity.unit if quantity else "", "unit_class": unit_class(quantity.unit) if quantity else "",
-        "figure": fact.text, "scope": fact.scope, "name": fact.name, "label": fact.label, "lead": fact.lead,
-        "tail": fact.tail, "offset": quantity.start if quantity else None,
-        "words": " ".join(dict.fromkeys(segmenter.words(f"{fact.lead} {fact.tail}"))) if quantity else "",
-    }
-
-
-def _delete_report(db: sqlite_utils.Database, report_id: int) -> None:
-    for table in ("facts", "sentences", "sections"):
-        db[table].delete_where("report_id = ?", [report_id])
-    db["reports"].delete(report_id)
+    if quantity is None:
+        return (fact.metric, fact.subject, None, None, None, "", "", "", fact.text, fact.scope, fact.name, fact.label,
+                fact.lead, fact.tail, None)
+    return (fact.metric, fact.subject, quantity.value, quantity.lower, quantity.upper, quantity.qualifier,
+            quantity.unit, unit_class(quantity.unit), fact.text, fact.scope, fact.name, fact.label, fact.lead,
+            fact.tail, quantity.start)

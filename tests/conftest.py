@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.evaluate import read_tsv  # noqa: F401  (the tests read their data files with it)
-from knowledge.ingest import bundled_seeds, ingest
+from knowledge.ingest import ingest
+from knowledge.paths import bundled_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -8,7 +8,8 @@ import shutil
 import pytest
 
 from conftest import run_cli
-from knowledge.ingest import bundled_seeds, ingest, read_report
+from knowledge.ingest import ingest, read_report
+from knowledge.paths import bundled_seeds
 from knowledge.query import KnowledgeBase
 from knowledge.store import write_reports
 
@@ -32,7 +33,7 @@ def test_same_files_twice_are_stored_once(tmp_path, seeds_copy):
     assert {result.status for result in second} == {"unchanged"}
     kb = KnowledgeBase(db)
     assert kb.stats()["reports"] == 5
-    assert len(kb.facts()) == sum(len(result.report.facts) for result in first)
+    assert len(kb.facts()) == sum(result.facts for result in first)
 
 
 def test_a_changed_file_replaces_its_old_rows(tmp_path, seeds_copy):
@@ -47,7 +48,7 @@ def test_a_changed_file_replaces_its_old_rows(tmp_path, seeds_copy):
     assert figures == ["8名"]
     assert kb.stats()["reports"] == 5
     [town] = kb.find_townships("湘江源")
-    hits = kb.search(["调解员"], report_ids=[kb.reports(town.id)[0]["id"]])
+    hits = kb.search(["调解员"], report_ids=[kb.report_id(town.id, 2024)])
     assert hits and all("6名" not in hit.text for hit in hits)  # the old sentences are gone from the index
 
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, corpus_index
-from knowledge.ingest import bundled_seeds, read_report
+from knowledge.ingest import read_report
+from knowledge.paths import bundled_seeds
 
 SEEDS = {
     "2022-chongqing-fuling-wulingshan.txt": ("武陵山乡", 2022, "涪陵区", "重庆"),

@@ -5,7 +5,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from knowledge.ingest import bundled_seeds, read_report
+from knowledge.ingest import read_report
+from knowledge.paths import bundled_seeds
 from knowledge.reading import ReadError, read_text
 from knowledge.report import ParseError
 
