@@ -15,7 +15,6 @@ from bot.figures import THRESHOLD, FigureMatcher, Match, asked_unit, beside
 from bot.figures import data as figures_data
 from bot.understand import Question, Understander
 from knowledge.segment import LookupSegmenter, lexicon_path
-from knowledge.aliases import pinyin, short_name
 from knowledge.quantities import unit_class
 from knowledge.query import FactRow, KnowledgeBase, Township
 from knowledge.vocabulary import Metric, metrics, vocabulary
@@ -610,11 +609,10 @@ class Answerer:
 
     @staticmethod
     def _town_en(town: Township) -> str:
-        return f"{pinyin(town.short).capitalize()} ({town.name})"
+        return f"{town.pinyin.capitalize()} ({town.name})"  # pinyin computed at build: no pypinyin at answer time
 
-    @staticmethod
-    def _town_en_name(fact: FactRow) -> str:
-        return f"{pinyin(short_name(fact.township)).capitalize()} ({fact.township})"
+    def _town_en_name(self, fact: FactRow) -> str:
+        return self._town_en(self.kb.township(fact.township_id))
 
     def _figure_en(self, fact: FactRow, metric: Metric | None) -> str:
         if fact.value is None and fact.lower is not None and fact.upper is not None:

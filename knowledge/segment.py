@@ -117,6 +117,8 @@ class LookupSegmenter:
         meta = dict(self._db.execute("select key, value from meta"))
         self._total, self._longest = int(meta["total"]), int(meta["longest"])
         self._names = names
+        # A question is cut several times (its parts, its words): cut each text once.
+        self._cut = functools.lru_cache(maxsize=4096)(self._cut)
 
     def _tokenizer(self, text: str):
         """A jieba tokenizer whose dictionary is the part of the lexicon that ``text`` can use."""
@@ -136,13 +138,19 @@ class LookupSegmenter:
         tokenizer.FREQ, tokenizer.total, tokenizer.initialized = freq, self._total, True
         return tokenizer
 
+    def _cut(self, text: str, for_search: bool) -> tuple[str, ...]:
+        tokenizer = self._tokenizer(text)
+        if for_search:
+            return tuple(_search_words(tokenizer.lcut_for_search(text)))
+        return tuple(word for word in tokenizer.lcut(text) if word.strip())
+
     def words(self, text: str) -> list[str]:
         """Search-grained words of ``text``, as ``Segmenter.words`` gives them."""
-        return _search_words(self._tokenizer(text).lcut_for_search(text))
+        return list(self._cut(text, True))
 
     def cut(self, text: str) -> list[str]:
         """Plain segmentation of ``text``, as ``Segmenter.cut`` gives it."""
-        return [word for word in self._tokenizer(text).lcut(text) if word.strip()]
+        return list(self._cut(text, False))
 
 
 def lexicon_path() -> Path:
