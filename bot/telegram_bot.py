@@ -100,7 +100,7 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/about: the knowledge base's size and build date."""
-    stats = _answerer(context).kb.stats()
+    stats = await asyncio.to_thread(_answerer(context).kb.stats)  # counts rows: not on the event loop
     await _send(update.effective_message.reply_text,
                 f"<b>乡镇法治政府建设报告助手</b>\n知识库：{stats['townships']} 个乡镇，{stats['reports']} 份报告，"
                 f"{stats['facts']} 条数据，{stats['sentences']} 句原文\n更新时间：{html.escape(stats['built_at'])}\n"
@@ -113,8 +113,8 @@ async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(update.effective_message.reply_text, "只有管理员可以重新加载知识库。")
         return
     answerer = _answerer(context)
-    answerer.reload()
-    stats = answerer.kb.stats()
+    await asyncio.to_thread(answerer.reload)  # opens the new KB beside the old one; chats go on meanwhile
+    stats = await asyncio.to_thread(answerer.kb.stats)
     await _send(update.effective_message.reply_text,
                 f"已重新加载：{stats['townships']} 个乡镇，{stats['reports']} 份报告，{stats['facts']} 条数据。")
 
@@ -187,7 +187,7 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         upload = await asyncio.to_thread(receive_report, name, data, context.bot_data["db_path"],
                                          settings.audit_log, who)
         if upload.stored:
-            _answerer(context).reload()
+            await asyncio.to_thread(_answerer(context).reload)
     log.info("upload %s by %s: %s", name, user.id, upload.lines[0])
     await _send(message.reply_text, "\n".join(map(html.escape, upload.lines)))
 

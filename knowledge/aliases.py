@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from knowledge.vocabulary import vocabulary
 
 
+@functools.lru_cache(maxsize=65536)
 def pinyin(text: str) -> str:
     """Toneless pinyin of ``text`` run together, lower case (背孜 → beizi)."""
     from pypinyin import lazy_pinyin  # 0.3 s to import: only building and fuzzy matching need it

@@ -140,15 +140,17 @@ def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
 
 
 @functools.cache
-def _terms_longest_first() -> tuple[str, ...]:
-    return tuple(sorted(term_index(), key=len, reverse=True))
+def _terms_longest_first(unit: str) -> tuple[str, ...]:
+    """The lexicon terms whose metric can count ``unit``, longest first."""
+    return tuple(term for term in sorted(term_index(), key=len, reverse=True)
+                 if any(metric.accepts_unit(unit) for metric in term_index()[term]))
 
 
 def _find_terms(text: str, offset: int, unit: str) -> list[tuple[int, int, str]]:
     """(start, end, term) of every lexicon term in ``text`` whose metric can count ``unit``; nested ones dropped."""
     found: list[tuple[int, int, str]] = []
-    for term in _terms_longest_first():
-        if not any(metric.accepts_unit(unit) for metric in term_index()[term]):
+    for term in _terms_longest_first(unit):
+        if term not in text:
             continue
         start = text.find(term)
         while start != -1:

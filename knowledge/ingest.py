@@ -16,7 +16,7 @@ from pathlib import Path
 from knowledge.fingerprint import parser_fingerprint
 from knowledge.reading import SUPPORTED_SUFFIXES, ReadError, read_text
 from knowledge.report import ParseError, Report, parse_report
-from knowledge.segment import Segmenter
+from knowledge.segment import LookupSegmenter, Segmenter, lexicon_path
 from knowledge.store import Prepared, Writer, prepare
 
 PARALLEL_FROM = 40  # fewer files than this are parsed in this process: starting workers costs ~1 s
@@ -89,7 +89,7 @@ def _prepared(paths: list[Path]) -> Iterator[Prepared | str]:
         yield from map(_prepare_file, paths)
         return
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        yield from pool.map(_prepare_file, paths, chunksize=8)
+        yield from pool.map(_prepare_file, paths, chunksize=16)
 
 
 def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult, int], None] | None = None
@@ -140,9 +140,9 @@ def ingest_upload(name: str, data: bytes, db_path: Path) -> FileResult:
         report = read_report(path, data, path.name)
     except (ReadError, ParseError) as error:
         return FileResult(path, "failed", error=str(error))
-    global _segmenter
-    _segmenter = _segmenter or Segmenter()
+    # The lexicon cuts as the in-memory dictionary does, without holding it (100 MB) in a serving bot.
+    prepared = prepare(report, LookupSegmenter(lexicon_path()), file_digest(data))
     with Writer(db_path) as writer:
-        stored = writer.write(prepare(report, _segmenter, file_digest(data)))
+        stored = writer.write(prepared)
     return FileResult(path, stored.status, report.header.township, report.header.year, len(report.facts),
                       report=report)

@@ -117,8 +117,20 @@ class LookupSegmenter:
         meta = dict(self._db.execute("select key, value from meta"))
         self._total, self._longest = int(meta["total"]), int(meta["longest"])
         self._names = names
+        self._known: set[str] = set()
         # A question is cut several times (its parts, its words): cut each text once.
         self._cut = functools.lru_cache(maxsize=4096)(self._cut)
+
+    @contextlib.contextmanager
+    def knowing(self, words: Iterable[str]) -> Iterator[None]:
+        """Within the block, also know ``words``, as ``Segmenter.knowing`` does (an upload read by the bot)."""
+        self._known = set(words)
+        self._cut.cache_clear()
+        try:
+            yield
+        finally:
+            self._known = set()
+            self._cut.cache_clear()
 
     def _tokenizer(self, text: str):
         """A jieba tokenizer whose dictionary is the part of the lexicon that ``text`` can use."""
@@ -130,12 +142,14 @@ class LookupSegmenter:
             batch = pieces[chunk:chunk + 900]
             freq.update(self._db.execute(
                 f"select word, freq from lexicon where word in ({','.join('?' * len(batch))})", batch))
-        for name in self._names([piece for piece in pieces if len(piece) >= 2]):
+        known = [word for word in self._known if word in text]
+        for name in [*self._names([piece for piece in pieces if len(piece) >= 2]), *known]:
             freq[name] = max(freq.get(name) or 0, NAME_FREQ)
             for end in range(1, len(name)):
                 freq.setdefault(name[:end], 0)
         tokenizer = jieba.Tokenizer()
-        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = freq, self._total, True
+        tokenizer.FREQ, tokenizer.initialized = freq, True
+        tokenizer.total = self._total + NAME_FREQ * len(self._known - domain_words())
         return tokenizer
 
     def _cut(self, text: str, for_search: bool) -> tuple[str, ...]:

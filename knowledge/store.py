@@ -24,7 +24,7 @@ from knowledge.quantities import unit_class
 from knowledge.facts import Fact
 from knowledge.report import Report
 from knowledge.schema import BUSY_SECONDS, SCHEMA_VERSION, check_schema
-from knowledge.segment import Segmenter
+from knowledge.segment import LookupSegmenter, Segmenter
 from knowledge.vocabulary import metrics
 
 
@@ -47,7 +47,7 @@ class Stored:
     report_id: int
 
 
-def prepare(report: Report, segmenter: Segmenter, file_digest: str = "") -> Prepared:
+def prepare(report: Report, segmenter: Segmenter | LookupSegmenter, file_digest: str = "") -> Prepared:
     """Segment ``report``'s sentences and facts' words (the slow part of storing it; done in build workers)."""
     header = report.header
     with segmenter.knowing({header.township, short_name(header.township)}):
@@ -83,6 +83,7 @@ class Writer:
         check_schema(self.connection, self.path)
         self.connection.execute("pragma journal_mode = wal")
         self.connection.execute("pragma synchronous = normal")
+        self.connection.execute("pragma cache_size = -200000")  # 200 MB: full-text index merges stay in memory
         self.connection.execute("begin immediate")
         _ensure_schema(self.db)
         self._file_digests: set[str] | None = None
@@ -230,6 +231,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
         {"id": int, "report_id": int, "number": int, "level": int, "heading": str, "kind": str, "parent": int},
         pk="id", foreign_keys=[("report_id", "reports", "id")],
     )
+    db["sections"].create_index(["report_id"])  # a replaced report's rows are deleted by report
     db["sentences"].create(
         {"id": int, "report_id": int, "section_id": int, "position": int, "text": str, "kind": str, "seg": str},
         pk="id", foreign_keys=[("report_id", "reports", "id"), ("section_id", "sections", "id")],
