@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot.figures import THRESHOLD, FigureMatcher, Match, asked_unit, beside
+from bot.figures import THRESHOLD, FigureMatcher, Match, Wanted, asked_unit, beside
 from bot.figures import data as figures_data
 from bot.understand import Question, Understander
 from knowledge.segment import LookupSegmenter, lexicon_path
@@ -22,6 +22,7 @@ from knowledge.vocabulary import Metric, metrics, vocabulary
 _MAX_QUESTION = 500
 _LIST_LIMIT = 100  # /towns lines; the rest are counted
 _RANK_LINES = 20  # a ranking's lines; the rest are counted
+_EXACT_RANKING = 3000  # up to this many candidate figures, an open ranking scores them all
 _EN_QUALIFIERS = {"余": "over ", "多": "over ", "以上": "at least ", "逾": "over ", "超过": "over ", "近": "nearly ",
                   "约": "about ", "左右": "about "}
 
@@ -162,8 +163,8 @@ class Answerer:
             return self._unknown_place(q)
         counted = q.metric is not None and q.metric.kind == "count"
         if q.intent in ("rank", "each") or (not q.townships and counted):
-            if counted and (q.english or not q.words or self._names_metric(q)):
-                return self._rank(q)
+            if counted and (q.english or not q.words or self._names_metric(q)) and self._unit_fits_metric(q):
+                return self._rank(q)  # 培训人次最多 is no ranking of 培训 sessions: the reports' own figures rank it
             if q.intent in ("rank", "each") and q.words and not q.english:
                 return self._rank_open(q)
             return self._not_understood(q)
@@ -321,38 +322,61 @@ class Answerer:
         counts, _ = self.kb.word_counts(q.words)
         known = [word for word in q.words if counts.get(word)]
         wanted = self.matcher.wanted(q.topic, q.words, q.metric)
-        best: dict[int, Match] = {}
-        for match in self.matcher.rank(wanted, self.kb.facts_about(known) if known else []):
-            fact = match.fact
-            town = self.kb.township(fact.township_id)
-            if match.coverage < THRESHOLD or fact.scope or fact.year != self._report_year(town, q.year):
-                continue
-            if fact.township_id not in best:
-                best[fact.township_id] = match
-        classes = [match.fact.unit_class for match in best.values()]
-        common = max(set(classes), key=classes.count, default="")
-        rows = sorted((m.fact for m in best.values() if m.fact.unit_class == common), key=_sort_value, reverse=True)
+        year = self._ranking_year(q)
+        fewest = any(word in q.text for word in ("最少", "最低"))
+        candidates = list(self.kb.facts_about(known, year, limit=_EXACT_RANKING + 1)) if known else []
+        if len(candidates) <= _EXACT_RANKING:
+            rows, stated = self._rank_all(wanted, candidates, fewest), ""
+        else:
+            rows, stated = self._rank_largest(wanted, known, year, fewest)
         what = "".join(q.words)
         if not rows:
             return Answer(q.text, False, f"知识库中的报告都没有说明{what}的数据。")
-        fewest = any(word in q.text for word in ("最少", "最低"))
-        if fewest:
-            rows.reverse()
+        stated = stated or str(len(rows))
         top = rows[0]
         if q.intent == "rank" and len(rows) > 1:
             headline = f"{what}{'最少' if fewest else '最多'}的是{top.township}（{top.year}年）：{self._figure_zh(top, None)}"
         else:
-            headline = f"各乡镇{what}（{len(rows)}个乡镇的报告有此数据）："
+            headline = f"各乡镇{what}（{stated}个乡镇的报告有此数据）："
         reply = Answer(q.text, True, headline)
-        reply.lines = [f"{index}. {self._figure_line(q, fact, None)}" for index, fact in enumerate(rows[:20], 1)]
-        if len(rows) > 20:
-            reply.lines.append(f"……共{len(rows)}个乡镇")
+        reply.lines = [f"{index}. {self._figure_line(q, fact, None)}" for index, fact in enumerate(rows[:_RANK_LINES], 1)]
+        if len(rows) > _RANK_LINES or not stated.isdigit():
+            reply.lines.append(f"……共{stated}个乡镇")
         if len({fact.year for fact in rows}) > 1:
             reply.notes.append("注意：各报告年份不同。")
         reply.notes.append("各报告的说法不完全相同，请看每行的原话。")
         reply.facts = rows
         reply.quotes = _quotes(rows[:1])
         return reply
+
+    def _rank_all(self, wanted: Wanted, candidates: list[FactRow], fewest: bool) -> list[FactRow]:
+        """Every township's best-matching figure among ``candidates``, those of the most common unit class,
+        largest first (smallest with ``fewest``)."""
+        best: dict[int, Match] = {}
+        for match in self.matcher.rank(wanted, candidates):
+            if match.coverage >= THRESHOLD and match.fact.township_id not in best:
+                best[match.fact.township_id] = match
+        classes = [match.fact.unit_class for match in best.values()]
+        common = max(set(classes), key=classes.count, default="")
+        return sorted((m.fact for m in best.values() if m.fact.unit_class == common), key=_sort_value,
+                      reverse=not fewest)
+
+    def _rank_largest(self, wanted: Wanted, known: list[str], year: int | None, fewest: bool) -> tuple[list[FactRow], str]:
+        """Too many candidates to score them all (a national knowledge base): the unit class most townships
+        state (or the asked one), then its figures largest first until ``_RANK_LINES`` townships match well.
+        The count of townships is then of those with such figures, not all checked: "约"."""
+        classes = self.kb.classes_about(known, year)
+        common = wanted.unit_class if wanted.unit_class in classes else max(classes, key=classes.get, default="")
+        best: dict[int, FactRow] = {}
+        for fact in self.kb.facts_about(known, year, common, fewest=fewest):
+            if fact.township_id in best:
+                continue
+            match = self.matcher.rank(wanted, [fact])
+            if match and match[0].coverage >= THRESHOLD:
+                best[fact.township_id] = fact
+                if len(best) >= _RANK_LINES:
+                    break
+        return list(best.values()), f"约{classes.get(common, 0)}"
 
     def _not_stated(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer:
         what_zh, what_en = (f"{q.metric.zh}的数量", q.metric.en) if q.metric else ("这个问题", "that")
@@ -382,6 +406,8 @@ class Answerer:
             stated = len(rows)
         else:
             rows, stated = self._top_townships(q, fewest)
+        if not rows and asked_unit(q.topic)[1] and q.words and not q.english:
+            return self._rank_open(q)  # no lexicon figure in the asked unit: the reports' own words may have one
         if not rows:
             return self._no_totals(q)
         if q.intent == "each" or len(rows) == 1:
@@ -415,21 +441,23 @@ class Answerer:
         stream from SQL largest first, so the loop stops once no township still unseen can enter the top.
         """
         metric, year = q.metric, self._ranking_year(q)
+        _, asked = asked_unit(q.topic)  # 培训人次最多: only the 人次 figures, not the sessions
         picks: list[FactRow] = []
         seen: set[int] = set()
-        for fact in self.kb.ranked([metric.id], year, fewest):
+        for fact in self.kb.ranked([metric.id], year, fewest, asked):
             bound = _sort_value(fact)  # no township seen from here on has a figure beyond this one
             if sum((_sort_value(p) <= bound) if fewest else (_sort_value(p) >= bound) for p in picks) >= _RANK_LINES:
                 break
             if fact.township_id in seen:
                 continue
             seen.add(fact.township_id)
-            own = [f for f in self.kb.facts(report_id=fact.report_id, metrics=[metric.id]) if not f.scope]
+            own = [f for f in self.kb.facts(report_id=fact.report_id, metrics=[metric.id])
+                   if not f.scope and (not asked or f.unit_class == asked)]
             best = _closest_first(q.text, own)[0]
             if best.value is not None or best.lower is not None:
                 picks.append(best)
         picks.sort(key=_sort_value, reverse=not fewest)
-        return picks[:_RANK_LINES], max(self.kb.stated_by([metric.id], year), len(picks[:_RANK_LINES]))
+        return picks[:_RANK_LINES], max(self.kb.stated_by([metric.id], year, asked), len(picks[:_RANK_LINES]))
 
     def _no_totals(self, q: Question) -> Answer:
         """No report states a total to rank by; show the per-village or partial figures there are, unranked."""

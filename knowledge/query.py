@@ -111,6 +111,17 @@ def _placeholders(values: list) -> str:
     return ",".join("?" * len(values))
 
 
+def _ranking_filter(metrics: list[str], year: int | None, unit_class: str) -> tuple[str, list]:
+    """The where clause (and its parameters) of the figures a ranking compares."""
+    where = [f"f.metric in ({_placeholders(metrics)})", "f.scope = ''", "coalesce(f.value, f.lower) is not null",
+             "r.year = ?" if year else "r.latest = 1"]
+    params: list = [*metrics, *([year] if year else [])]
+    if unit_class:
+        where.append("f.unit_class = ?")
+        params.append(unit_class)
+    return " and ".join(where), params
+
+
 class KnowledgeBase:
     """Read access to one knowledge base file: every lookup is an indexed query, nothing is held in memory."""
 
@@ -209,22 +220,21 @@ class KnowledgeBase:
         sql = _FACT_SQL + (" where " + " and ".join(where) if where else "") + " order by t.name, r.year desc, f.id"
         return [FactRow(*row) for row in self.db.execute(sql, params)]
 
-    def ranked(self, metrics: list[str], year: int | None = None, fewest: bool = False) -> Iterator[FactRow]:
-        """Whole figures (no 每村 or 其中 scope) of ``metrics`` in every township's report of ``year`` (its newest
-        when ``year`` is None), largest first (smallest with ``fewest``), read as they are needed."""
-        where = "r.year = ?" if year else "r.latest = 1"
-        sql = (_FACT_SQL + f" where f.metric in ({_placeholders(metrics)}) and f.scope = '' and {where}"
-               f" and coalesce(f.value, f.lower) is not null order by coalesce(f.value, f.lower) {'asc' if fewest else 'desc'}")
-        for row in self.db.execute(sql, [*metrics, *([year] if year else [])]):
+    def ranked(self, metrics: list[str], year: int | None = None, fewest: bool = False, unit_class: str = ""
+               ) -> Iterator[FactRow]:
+        """Whole figures (no 每村 or 其中 scope) of ``metrics`` (of ``unit_class`` if given) in every township's
+        report of ``year`` (its newest when None), largest first (smallest with ``fewest``), read as needed."""
+        where, params = _ranking_filter(metrics, year, unit_class)
+        sql = _FACT_SQL + f" where {where} order by coalesce(f.value, f.lower) {'asc' if fewest else 'desc'}"
+        for row in self.db.execute(sql, params):
             yield FactRow(*row)
 
-    def stated_by(self, metrics: list[str], year: int | None = None, whole: bool = True) -> int:
-        """How many townships' reports of ``year`` (newest when None) state a figure of ``metrics``."""
-        where = "r.year = ?" if year else "r.latest = 1"
-        sql = (f"select count(distinct r.township_id) from facts f join reports r on r.id = f.report_id "
-               f"where f.metric in ({_placeholders(metrics)}) and {where}"
-               + (" and f.scope = '' and coalesce(f.value, f.lower) is not null" if whole else ""))
-        return self.db.execute(sql, [*metrics, *([year] if year else [])]).fetchone()[0]
+    def stated_by(self, metrics: list[str], year: int | None = None, unit_class: str = "") -> int:
+        """How many townships' reports of ``year`` (newest when None) state a whole figure of ``metrics``."""
+        where, params = _ranking_filter(metrics, year, unit_class)
+        sql = ("select count(distinct r.township_id) from facts f join reports r on r.id = f.report_id "
+               f"where {where}")
+        return self.db.execute(sql, params).fetchone()[0]
 
     def first_per_township(self, metrics: list[str], year: int | None = None, limit: int = 20) -> list[FactRow]:
         """The facts of ``metrics`` (any scope) in the reports of ``year`` (newest when None) of the first
@@ -250,14 +260,39 @@ class KnowledgeBase:
             counts[word] = row[0] if row else 0
         return counts, self.figure_count
 
-    def facts_about(self, words: list[str], limit: int = 5000) -> list[FactRow]:
-        """Figures whose lead or tail holds every one of ``words`` (any report), through the full-text index."""
+    def facts_about(self, words: list[str], year: int | None = None, unit_class: str = "", fewest: bool | None = None,
+                    limit: int = -1) -> Iterator[FactRow]:
+        """Whole figures (no scope) whose lead or tail holds every one of ``words``, through the full-text index, in
+        every township's report of ``year`` (newest when None); only of ``unit_class`` if given. By township
+        name, or largest first (``fewest``: smallest first) when ``fewest`` is given; read as needed."""
+        where, params = self._about_filter(words, year, unit_class)
+        if where is None:
+            return
+        order = "t.name, f.id" if fewest is None else f"coalesce(f.value, f.lower) {'asc' if fewest else 'desc'}"
+        for row in self.db.execute(_FACT_SQL + f" join facts_fts on facts_fts.rowid = f.id where {where} "
+                                   f"order by {order} limit ?", [*params, limit]):
+            yield FactRow(*row)
+
+    def classes_about(self, words: list[str], year: int | None = None) -> dict[str, int]:
+        """For ``facts_about(words, year)``: how many townships have such figures, by unit class."""
+        where, params = self._about_filter(words, year, "")
+        if where is None:
+            return {}
+        return dict(self.db.execute(
+            "select f.unit_class, count(distinct r.township_id) from facts f join reports r on r.id = f.report_id "
+            f"join facts_fts on facts_fts.rowid = f.id where {where} group by f.unit_class", params))
+
+    @staticmethod
+    def _about_filter(words: list[str], year: int | None, unit_class: str) -> tuple[str | None, list]:
         words = [word.replace('"', "") for word in words if word.strip()]
         if not words:
-            return []
-        sql = (_FACT_SQL + " join facts_fts on facts_fts.rowid = f.id where facts_fts match ?"
-               " order by t.name, r.year desc, f.id limit ?")
-        return [FactRow(*row) for row in self.db.execute(sql, [" AND ".join(f'"{word}"' for word in words), limit])]
+            return None, []
+        where = ["facts_fts match ?", "f.scope = ''", "f.offset is not null", "r.year = ?" if year else "r.latest = 1"]
+        params: list = [" AND ".join(f'"{word}"' for word in words), *([year] if year else [])]
+        if unit_class:
+            where.append("f.unit_class = ?")
+            params.append(unit_class)
+        return " and ".join(where), params
 
     def report_id(self, township_id: int, year: int) -> int | None:
         """The id of a township's report of ``year``."""
