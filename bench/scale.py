@@ -86,13 +86,13 @@ def synthesize(count: int, folder: Path) -> list[tuple[str, int]]:
     return made
 
 
-def run(command: list[str], **kwargs) -> tuple[float, int, subprocess.CompletedProcess]:
+def run(command: list[str], ok: tuple[int, ...] = (0,), **kwargs) -> tuple[float, int, subprocess.CompletedProcess]:
     """Wall seconds, peak RSS (KB) of the largest process, and the finished process of ``command``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, **kwargs)
     seconds = time.perf_counter() - start
-    if done.returncode != 0:
+    if done.returncode not in ok:
         sys.exit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-2000:]}")
     return seconds, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before), done
 
@@ -187,11 +187,12 @@ def main() -> int:
     if not args.skip_build:
         for stale in work.glob("kb.db*"):
             stale.unlink()
-        seconds, rss, _ = run(cli + ["build", str(reports)], env=env, cwd=ROOT)
+        seconds, rss, done = run(cli + ["build", str(reports)], ok=(0, 1), env=env, cwd=ROOT)
         size = db.stat().st_size / 2**20
         print(f"  build          {args.count / seconds:8.1f} reports/s  ({seconds:.0f} s)  DB {size:.0f} MB"
-              f"  peak RSS {rss / 1024:.0f} MB")
-        seconds, _, _ = run(cli + ["build", str(reports)], env=env, cwd=ROOT)
+              f"  peak RSS {rss / 1024:.0f} MB  ({done.stderr.count('✗')} files not filed: a made-up name"
+              f" the header parser does not take for a township)")
+        seconds, _, _ = run(cli + ["build", str(reports)], ok=(0, 1), env=env, cwd=ROOT)
         print(f"  rebuild        {seconds:8.1f} s (unchanged folder)")
         extra = work / "extra"
         extra.mkdir(exist_ok=True)

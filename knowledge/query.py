@@ -150,15 +150,20 @@ class KnowledgeBase:
         """How many townships have a report."""
         return self.db.execute("select count(distinct township_id) from reports").fetchone()[0]
 
+    def _rows_in(self, sql: str, values: Iterable[str]) -> Iterator[tuple]:
+        """The rows of ``sql``, whose ``{values}`` stands for a list of placeholders, over all ``values``
+        (in chunks SQLite accepts)."""
+        values = list(set(values))
+        for chunk in range(0, len(values), 900):
+            batch = values[chunk:chunk + 900]
+            yield from self.db.execute(sql.format(values=_placeholders(batch)), batch)
+
     def by_alias(self, pieces: Iterable[str]) -> dict[str, set[int]]:
         """Which of ``pieces`` are a township's alias (full or short name, with county, pinyin): piece → ids."""
-        pieces = list(set(pieces))
         found: dict[str, set[int]] = {}
-        for chunk in range(0, len(pieces), 900):
-            batch = pieces[chunk:chunk + 900]
-            for alias, township_id in self.db.execute(
-                    f"select alias, township_id from aliases where alias in ({_placeholders(batch)})", batch):
-                found.setdefault(alias, set()).add(township_id)
+        for alias, township_id in self._rows_in("select alias, township_id from aliases where alias in ({values})",
+                                                pieces):
+            found.setdefault(alias, set()).add(township_id)
         return found
 
     def by_county(self, pieces: Iterable[str]) -> dict[str, set[int]]:
@@ -166,11 +171,9 @@ class KnowledgeBase:
         pieces = [piece for piece in set(pieces) if piece]
         found: dict[str, set[int]] = {}
         for column in ("county", "county_short"):
-            for chunk in range(0, len(pieces), 900):
-                batch = pieces[chunk:chunk + 900]
-                for county, township_id in self.db.execute(
-                        f"select {column}, id from townships where {column} in ({_placeholders(batch)})", batch):
-                    found.setdefault(county, set()).add(township_id)
+            for county, township_id in self._rows_in(f"select {column}, id from townships where {column} in ({{values}})",
+                                                     pieces):
+                found.setdefault(county, set()).add(township_id)
         return found
 
     def by_keys(self, keys: Iterable[str]) -> list[tuple[int, str, str, str]]:
@@ -184,12 +187,7 @@ class KnowledgeBase:
 
     def names_among(self, pieces: list[str]) -> list[str]:
         """Which of ``pieces`` are a township's full name."""
-        found = []
-        for chunk in range(0, len(pieces), 900):
-            batch = pieces[chunk:chunk + 900]
-            found += [row[0] for row in self.db.execute(
-                f"select name from townships where name in ({_placeholders(batch)})", batch)]
-        return found
+        return [row[0] for row in self._rows_in("select name from townships where name in ({values})", pieces)]
 
     def find_townships(self, name: str) -> list[Township]:
         """Townships whose alias is ``name`` exactly, else whose name contains it or whose county it is."""
@@ -254,11 +252,13 @@ class KnowledgeBase:
 
     def word_counts(self, words: list[str]) -> tuple[dict[str, int], int]:
         """How many figures have each of ``words`` around them (their lead or tail), and how many figures there are."""
-        counts = {}
-        for word in dict.fromkeys(words):
-            row = self.db.execute("select doc from temp.fact_words where term = ?", [word.lower()]).fetchone()
-            counts[word] = row[0] if row else 0
-        return counts, self.figure_count
+        return {word: self._word_count(word.lower()) for word in dict.fromkeys(words)}, self.figure_count
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019  (one KnowledgeBase per reload: the cache goes with it)
+    def _word_count(self, word: str) -> int:
+        # fts5vocab reads the word's whole list of figures to count them: linear in the knowledge base, so once
+        row = self.db.execute("select doc from temp.fact_words where term = ?", [word]).fetchone()
+        return row[0] if row else 0
 
     def facts_about(self, words: list[str], year: int | None = None, unit_class: str = "", fewest: bool | None = None,
                     limit: int = -1) -> Iterator[FactRow]:

@@ -1,0 +1,133 @@
+"""What national scale rests on: in-place writes, parallel and skipping builds, answering from indexes.
+
+Speed itself is measured by bench/scale.py, not asserted here; these tests check that the fast paths give
+the same results as the plain ones and keep their promises (nothing rewritten, nothing parsed twice).
+"""
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bot.answer import Answerer, _closest_first, _sort_value
+from conftest import CORPUS, ROOT, corpus_index
+from knowledge import ingest as ingest_module
+from knowledge.ingest import ingest, read_report
+from knowledge.paths import bundled_seeds
+from knowledge.query import KnowledgeBase
+from knowledge.segment import LookupSegmenter, Segmenter, lexicon_path
+
+
+def rows(db, sql):
+    return sqlite3.connect(db).execute(sql).fetchall()
+
+
+def test_an_unchanged_file_is_not_parsed_again(tmp_path, monkeypatch):
+    db = tmp_path / "kb.db"
+    ingest([bundled_seeds()], db)
+
+    def must_not_parse(*args):
+        raise AssertionError("a stored file was parsed again")
+
+    monkeypatch.setattr(ingest_module, "_prepare_file", must_not_parse)
+    results = ingest([bundled_seeds()], db)
+    assert {result.status for result in results} == {"unchanged"}
+    assert {(result.township, result.year) for result in results} >= {("湘江源瑶族乡", 2024), ("背孜乡", 2023)}
+
+
+def test_adding_a_report_writes_in_place_and_leaves_the_others_rows_alone(tmp_path):
+    db = tmp_path / "kb.db"
+    seeds = sorted(bundled_seeds().glob("*.txt"))
+    ingest(seeds[:4], db)
+    before = rows(db, "select id, report_id, text from sentences order by id")
+    inode = os.stat(db).st_ino
+    [result] = ingest(seeds[4:], db)
+    assert result.status == "added"
+    assert os.stat(db).st_ino == inode  # the same file, not a rewritten copy
+    after = rows(db, "select id, report_id, text from sentences order by id")
+    assert after[:len(before)] == before and len(after) > len(before)
+
+
+@pytest.mark.skipif(not corpus_index(), reason="../shared/corpus is not beside this checkout")
+def test_a_parallel_build_stores_exactly_what_a_sequential_one_does(tmp_path, monkeypatch):
+    folder = tmp_path / "reports"
+    shutil.copytree(CORPUS, folder)
+    for path in bundled_seeds().glob("*.txt"):
+        shutil.copy(path, folder)
+    assert len(list(folder.glob("*.txt"))) >= ingest_module.PARALLEL_FROM  # so the first build uses workers
+    ingest([folder], tmp_path / "parallel.db")
+    monkeypatch.setattr(ingest_module, "PARALLEL_FROM", 10_000)
+    ingest([folder], tmp_path / "sequential.db")
+    for sql in ("select id, report_id, text, seg from sentences order by id",
+                "select id, sentence_id, figure, label, words from facts order by id",
+                "select alias, township_id from aliases order by 1, 2"):
+        assert rows(tmp_path / "parallel.db", sql) == rows(tmp_path / "sequential.db", sql)
+
+
+def test_the_lexicon_cuts_text_exactly_as_the_dictionary_does():
+    texts = [sentence.text for path in sorted(bundled_seeds().glob("*.txt"))
+             for sentence in read_report(path).body.sentences]
+    texts += ["湘江源有多少人民调解员", "澧浦镇受理答复8890诉求多少件", "How many mediators?", "背孜乡 执法证 年审"]
+    full, lookup = Segmenter(), LookupSegmenter(lexicon_path())
+    assert [full.words(text) for text in texts] == [lookup.words(text) for text in texts]
+    assert [full.cut(text) for text in texts] == [lookup.cut(text) for text in texts]
+
+
+def test_answering_imports_neither_the_parser_nor_the_dictionary(seeds_db):
+    code = ("import sys; from bot.answer import Answerer; a = Answerer(sys.argv[1]); "
+            "print(a.answer('湘江源有多少人民调解员').headline); "
+            "print(sorted(m for m in ('cn2an', 'pypinyin', 'sqlite_utils', 'pkg_resources', 'knowledge.report', "
+            "'knowledge.ingest', 'docx') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(seeds_db)], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONUTF8": "1"}, check=True)
+    headline, imported = done.stdout.strip().splitlines()
+    assert "6名" in headline
+    assert imported == "[]"
+
+
+def brute_force_ranking(kb: KnowledgeBase, metric: str, question: str) -> list[tuple[str, float]]:
+    """Every township's closest whole figure of ``metric`` in its newest report, largest first."""
+    found = []
+    for town in kb.townships():
+        facts = [f for f in kb.facts(township_id=town.id, year=max(town.years), metrics=[metric]) if not f.scope]
+        best = _closest_first(question, facts)
+        if best and (best[0].value is not None or best[0].lower is not None):
+            found.append((best[0].township, _sort_value(best[0])))
+    return sorted(found, key=lambda item: -item[1])
+
+
+@pytest.mark.parametrize("question", ["哪个乡镇人民调解员最多", "哪个乡镇调解纠纷最多"])
+def test_a_ranking_streamed_from_sql_agrees_with_checking_every_township(seeds_db, question):
+    answerer = Answerer(seeds_db)
+    reply = answerer.answer(question)
+    expected = brute_force_ranking(answerer.kb, answerer.understander.understand(question).metric.id, question)
+    assert len(expected) >= 2
+    assert reply.answered
+    assert [_sort_value(fact) for fact in reply.facts] == [value for _, value in expected][:20]
+    assert reply.facts[0].township in {town for town, value in expected if value == expected[0][1]}
+
+
+def test_a_build_killed_half_way_leaves_the_knowledge_base_as_it_was(tmp_path):
+    db = tmp_path / "kb.db"
+    ingest([bundled_seeds()], db)
+    folder = tmp_path / "many"
+    for index in range(150):  # several seconds of work, so that the kill lands inside the build
+        year = str(2030 + index % 60)
+        (folder / str(index)).mkdir(parents=True)
+        for path in bundled_seeds().glob("*.txt"):
+            text = path.read_text(encoding="utf-8")
+            for old in ("2022", "2023", "2024"):
+                text = text.replace(old, year)
+            (folder / str(index) / path.name).write_text(text, encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "--db", str(db), "build", str(folder)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(3)
+    assert process.poll() is None, "the build ended before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)  # the command and its parsing workers
+    process.wait()
+    assert KnowledgeBase(db).stats()["reports"] == 5
