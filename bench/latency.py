@@ -11,7 +11,7 @@ beside a baseline measured in the same run, so that the ratios hold on any machi
 - cold: ``township-bot ask "…"`` as a fresh process with the seeds' knowledge base already built;
   baseline: a bare ``python -c pass``.
 
-Goals: p99 ≤ 5 ms for a figure answer, ≤ 50 ms for a ranking (issue 8); cold ≤ 1.5 s.
+Goals: p99 ≤ 5 ms for a figure answer, ≤ 50 ms for a ranking (issue 8); cold ≤ 0.5 s (issue 9).
 """
 
 from __future__ import annotations

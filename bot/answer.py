@@ -62,7 +62,7 @@ class Conversation:
 
 
 class Answerer:
-    """Answers questions from one knowledge base. Build once per process; answering is then sub-millisecond."""
+    """Answers questions from one knowledge base, reading from it only what each question needs."""
 
     def __init__(self, db_path: Path | str) -> None:
         self.path = Path(db_path)
@@ -396,13 +396,8 @@ class Answerer:
         metric = q.metric
         fewest = any(word in q.text for word in ("最少", "最低", "fewest", "least", "lowest"))
         if q.intent == "each" and len(q.townships) > 1:
-            rows = []
-            for town in q.townships:
-                facts, year = self._report_facts(town, q.year)
-                best = _closest_first(q.text, [f for f in facts if f.metric == metric.id and not f.scope])
-                if best and (best[0].value is not None or best[0].lower is not None):
-                    rows.append(best[0])
-            rows.sort(key=_sort_value, reverse=not fewest)
+            picks = (self._township_figure(q, self._report_facts(town, q.year)[0]) for town in q.townships)
+            rows = sorted((pick for pick in picks if pick), key=_sort_value, reverse=not fewest)
             stated = len(rows)
         else:
             rows, stated = self._top_townships(q, fewest)
@@ -441,7 +436,7 @@ class Answerer:
         stream from SQL largest first, so the loop stops once no township still unseen can enter the top.
         """
         metric, year = q.metric, self._ranking_year(q)
-        _, asked = asked_unit(q.topic)  # 培训人次最多: only the 人次 figures, not the sessions
+        _, asked = asked_unit(q.topic)
         picks: list[FactRow] = []
         seen: set[int] = set()
         for fact in self.kb.ranked([metric.id], year, fewest, asked):
@@ -451,13 +446,19 @@ class Answerer:
             if fact.township_id in seen:
                 continue
             seen.add(fact.township_id)
-            own = [f for f in self.kb.facts(report_id=fact.report_id, metrics=[metric.id])
-                   if not f.scope and (not asked or f.unit_class == asked)]
-            best = _closest_first(q.text, own)[0]
-            if best.value is not None or best.lower is not None:
-                picks.append(best)
+            if pick := self._township_figure(q, self.kb.facts(report_id=fact.report_id, metrics=[metric.id])):
+                picks.append(pick)
         picks.sort(key=_sort_value, reverse=not fewest)
         return picks[:_RANK_LINES], max(self.kb.stated_by([metric.id], year, asked), len(picks[:_RANK_LINES]))
+
+    @staticmethod
+    def _township_figure(q: Question, facts: list[FactRow]) -> FactRow | None:
+        """What a ranking shows for one township: among its report's ``facts``, the whole figure of the metric
+        closest to the question (湘江源 村级调委会), in the asked unit if any (培训人次最多: not the sessions)."""
+        _, asked = asked_unit(q.topic)
+        own = [f for f in facts if f.metric == q.metric.id and not f.scope and (not asked or f.unit_class == asked)]
+        best = _closest_first(q.text, own)[:1]
+        return best[0] if best and (best[0].value is not None or best[0].lower is not None) else None
 
     def _no_totals(self, q: Question) -> Answer:
         """No report states a total to rank by; show the per-village or partial figures there are, unranked."""

@@ -12,6 +12,11 @@ from pathlib import Path
 from knowledge.fingerprint import parser_fingerprint
 
 
+def cache_folder() -> Path:
+    """Where township-bot keeps what it can make again (the seeds' knowledge base, the lexicon)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "township-bot"
+
+
 def bundled_seeds() -> Path:
     """The folder of the five reports that ship with the package."""
     here = Path(__file__).parent
@@ -31,8 +36,7 @@ def default_database() -> Path:
     for path in sorted(bundled_seeds().glob("*")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "township-bot"
-    return cache / f"seeds-{digest.hexdigest()[:12]}.db"
+    return cache_folder() / f"seeds-{digest.hexdigest()[:12]}.db"
 
 
 def ensure_database(db_path: Path | None) -> Path:

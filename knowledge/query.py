@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from knowledge.schema import open_database
+from knowledge.schema import open_database, rows_in
 from knowledge.text import normalize
 
 
@@ -129,7 +129,9 @@ class KnowledgeBase:
         self.path = Path(path)
         self.db = open_database(self.path)
         self.db.execute("create virtual table if not exists temp.fact_words using fts5vocab(main, facts_fts, 'row')")
+        # Per instance, so that a reload (a new KnowledgeBase) starts afresh and the old one can be freed.
         self.township = functools.lru_cache(maxsize=4096)(self._township)
+        self._word_count = functools.lru_cache(maxsize=65536)(self._count_word)
 
     @functools.cached_property
     def figure_count(self) -> int:
@@ -150,19 +152,11 @@ class KnowledgeBase:
         """How many townships have a report."""
         return self.db.execute("select count(distinct township_id) from reports").fetchone()[0]
 
-    def _rows_in(self, sql: str, values: Iterable[str]) -> Iterator[tuple]:
-        """The rows of ``sql``, whose ``{values}`` stands for a list of placeholders, over all ``values``
-        (in chunks SQLite accepts)."""
-        values = list(set(values))
-        for chunk in range(0, len(values), 900):
-            batch = values[chunk:chunk + 900]
-            yield from self.db.execute(sql.format(values=_placeholders(batch)), batch)
-
     def by_alias(self, pieces: Iterable[str]) -> dict[str, set[int]]:
         """Which of ``pieces`` are a township's alias (full or short name, with county, pinyin): piece → ids."""
         found: dict[str, set[int]] = {}
-        for alias, township_id in self._rows_in("select alias, township_id from aliases where alias in ({values})",
-                                                pieces):
+        for alias, township_id in rows_in(self.db, "select alias, township_id from aliases where alias in ({values})",
+                                          pieces):
             found.setdefault(alias, set()).add(township_id)
         return found
 
@@ -171,8 +165,8 @@ class KnowledgeBase:
         pieces = [piece for piece in set(pieces) if piece]
         found: dict[str, set[int]] = {}
         for column in ("county", "county_short"):
-            for county, township_id in self._rows_in(f"select {column}, id from townships where {column} in ({{values}})",
-                                                     pieces):
+            for county, township_id in rows_in(self.db, f"select {column}, id from townships where {column} in ({{values}})",
+                                               pieces):
                 found.setdefault(county, set()).add(township_id)
         return found
 
@@ -187,7 +181,7 @@ class KnowledgeBase:
 
     def names_among(self, pieces: list[str]) -> list[str]:
         """Which of ``pieces`` are a township's full name."""
-        return [row[0] for row in self._rows_in("select name from townships where name in ({values})", pieces)]
+        return [row[0] for row in rows_in(self.db, "select name from townships where name in ({values})", pieces)]
 
     def find_townships(self, name: str) -> list[Township]:
         """Townships whose alias is ``name`` exactly, else whose name contains it or whose county it is."""
@@ -254,9 +248,9 @@ class KnowledgeBase:
         """How many figures have each of ``words`` around them (their lead or tail), and how many figures there are."""
         return {word: self._word_count(word.lower()) for word in dict.fromkeys(words)}, self.figure_count
 
-    @functools.lru_cache(maxsize=65536)  # noqa: B019  (one KnowledgeBase per reload: the cache goes with it)
-    def _word_count(self, word: str) -> int:
-        # fts5vocab reads the word's whole list of figures to count them: linear in the knowledge base, so once
+    def _count_word(self, word: str) -> int:
+        # fts5vocab reads the word's whole list of figures to count them: linear in the knowledge base, so
+        # each word is counted once per KnowledgeBase (``_word_count`` caches it)
         row = self.db.execute("select doc from temp.fact_words where term = ?", [word]).fetchone()
         return row[0] if row else 0
 

@@ -6,6 +6,7 @@ Plain ``sqlite3`` on purpose: answering imports this, and starts faster without 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SCHEMA_VERSION = "3"
@@ -26,6 +27,15 @@ def check_schema(connection: sqlite3.Connection, path: Path) -> None:
         raise SchemaError(f"{path} was built by an older version of township-bot (schema "
                           f"{row[0] if row else '?'}, now {SCHEMA_VERSION}); rebuild it from the report files: "
                           f"township-bot --db {path} build FOLDER")
+
+
+def rows_in(connection: sqlite3.Connection, sql: str, values: Iterable[str]) -> Iterator[tuple]:
+    """The rows of ``sql``, whose ``{values}`` stands for a list of placeholders, over all distinct ``values``
+    (queried in chunks of a size SQLite accepts)."""
+    values = list(set(values))
+    for start in range(0, len(values), 900):
+        chunk = values[start:start + 900]
+        yield from connection.execute(sql.format(values=",".join("?" * len(chunk))), chunk)
 
 
 def open_database(path: Path | str) -> sqlite3.Connection:

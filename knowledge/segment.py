@@ -23,6 +23,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from knowledge.paths import cache_folder
+from knowledge.schema import rows_in
 from knowledge.vocabulary import metrics, vocabulary
 
 NAME_FREQ = 50_000  # a township name or domain term outweighs any split of it
@@ -39,19 +41,10 @@ class Segmenter:
     The dictionary loads on first use (about 0.9 s), once per segmenter: keep one per process.
     """
 
-    def __init__(self, extra_words: Iterable[str] = ()) -> None:
-        jieba = _jieba()
-        self._tokenizer = jieba.Tokenizer()
-        self._words = domain_words() | set(extra_words)
+    def __init__(self) -> None:
+        self._tokenizer = _jieba().Tokenizer()
+        self._words = domain_words()
         self._ready = False
-
-    def add_words(self, words: Iterable[str]) -> None:
-        """Teach the segmenter more words for good (township names, aliases)."""
-        new = set(words) - self._words
-        self._words |= new
-        if self._ready:
-            for word in new:
-                self._tokenizer.add_word(word, freq=NAME_FREQ)
 
     @contextlib.contextmanager
     def knowing(self, words: Iterable[str]) -> Iterator[None]:
@@ -118,6 +111,7 @@ class LookupSegmenter:
         self._total, self._longest = int(meta["total"]), int(meta["longest"])
         self._names = names
         self._known: set[str] = set()
+        self._known_total = 0  # what teaching ``_known`` adds to the dictionary's total, as Segmenter.knowing
         # A question is cut several times (its parts, its words): cut each text once.
         self._cut = functools.lru_cache(maxsize=4096)(self._cut)
 
@@ -125,11 +119,12 @@ class LookupSegmenter:
     def knowing(self, words: Iterable[str]) -> Iterator[None]:
         """Within the block, also know ``words``, as ``Segmenter.knowing`` does (an upload read by the bot)."""
         self._known = set(words)
+        self._known_total = NAME_FREQ * len(self._known - domain_words())
         self._cut.cache_clear()
         try:
             yield
         finally:
-            self._known = set()
+            self._known, self._known_total = set(), 0
             self._cut.cache_clear()
 
     def _tokenizer(self, text: str):
@@ -137,11 +132,7 @@ class LookupSegmenter:
         jieba = _jieba()
         pieces = list({text[start:end] for start in range(len(text))
                        for end in range(start + 1, min(len(text), start + self._longest) + 1)})
-        freq: dict[str, int] = {}
-        for chunk in range(0, len(pieces), 900):
-            batch = pieces[chunk:chunk + 900]
-            freq.update(self._db.execute(
-                f"select word, freq from lexicon where word in ({','.join('?' * len(batch))})", batch))
+        freq = dict(rows_in(self._db, "select word, freq from lexicon where word in ({values})", pieces))
         known = [word for word in self._known if word in text]
         for name in [*self._names([piece for piece in pieces if len(piece) >= 2]), *known]:
             freq[name] = max(freq.get(name) or 0, NAME_FREQ)
@@ -149,7 +140,7 @@ class LookupSegmenter:
                 freq.setdefault(name[:end], 0)
         tokenizer = jieba.Tokenizer()
         tokenizer.FREQ, tokenizer.initialized = freq, True
-        tokenizer.total = self._total + NAME_FREQ * len(self._known - domain_words())
+        tokenizer.total = self._total + self._known_total
         return tokenizer
 
     def _cut(self, text: str, for_search: bool) -> tuple[str, ...]:
@@ -172,7 +163,7 @@ def lexicon_path() -> Path:
     digest = hashlib.sha256(_jieba().__version__.encode())
     for word in sorted(domain_words()):
         digest.update(word.encode() + b"\n")
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "township-bot"
+    folder = cache_folder()
     path = folder / f"lexicon-{digest.hexdigest()[:12]}.db"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)

@@ -120,14 +120,15 @@ class Writer:
         township_id = self._township_id(report)
         old = self.connection.execute("select id, digest from reports where township_id = ? and year = ?",
                                       [township_id, report.header.year]).fetchone()
-        self.changed = True
         if old is not None and old[1] == report.digest:
             if prepared.file_digest:  # the same text in another file (another encoding): skip that file next time
+                self.changed = True
                 self.connection.execute("update reports set file_digest = ? where id = ?", [prepared.file_digest, old[0]])
             return Stored("unchanged", old[0])
         if old is not None:
             self._delete_report(old[0])
         report_id = self._insert_report(township_id, prepared)
+        self.changed = True
         if self._file_digests is not None:
             self._file_digests.add(prepared.file_digest)
         self.connection.execute(

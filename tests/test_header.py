@@ -1,7 +1,5 @@
 """Township, year and place of every report: the seeds and the 40 real corpus reports."""
 
-from pathlib import Path
-
 import pytest
 
 from conftest import CORPUS, corpus_index

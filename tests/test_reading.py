@@ -1,7 +1,5 @@
 """Each file format with real files the tests make, and every kind of bad input."""
 
-from pathlib import Path
-
 import docx
 import pytest
 
