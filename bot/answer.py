@@ -544,7 +544,7 @@ class Answerer:
                                                    f"{', '.join(f.name for f in named)}"))
             reply.facts, reply.quotes = named, _quotes(named)
             return reply
-        hits = self.kb.search(list(q.metric.terms), report_ids=[self._report_id(town, year)], limit=3)
+        hits = self.kb.search(list(q.metric.terms), self._report_id(town, year), limit=3)
         if not hits:
             return Answer(q.text, False, self._say(q, f"{town.name}（{year}年）的报告没有提到{q.metric.zh}。",
                                                    f"{town.name}'s {year} report does not name the {q.metric.en}."))
@@ -559,7 +559,7 @@ class Answerer:
         report_id = self._report_id(town, year)
         words = [word for word in q.words if len(word) >= 2]
         covered = lambda hit: sum(len(word) for word in words if word in hit.text)  # noqa: E731
-        hits = self.kb.search(words, report_ids=[report_id], limit=5)
+        hits = self.kb.search(words, report_id, limit=5)
         best = max(map(covered, hits), default=0)
         hits = [hit for hit in hits if best and covered(hit) == best][:3]  # 综治中心: not every 中心
         if not hits:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from knowledge.schema import open_database, rows_in
 from knowledge.text import normalize
+from knowledge.wordstats import bm25, tokens
 
 
 @dataclass(frozen=True)
@@ -128,15 +129,13 @@ class KnowledgeBase:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.db = open_database(self.path)
-        self.db.execute("create virtual table if not exists temp.fact_words using fts5vocab(main, facts_fts, 'row')")
         # Per instance, so that a reload (a new KnowledgeBase) starts afresh and the old one can be freed.
         self.township = functools.lru_cache(maxsize=4096)(self._township)
-        self._word_count = functools.lru_cache(maxsize=65536)(self._count_word)
 
-    @functools.cached_property
-    def figure_count(self) -> int:
-        """How many figures the knowledge base holds."""
-        return self.db.execute("select count(*) from facts where offset is not null").fetchone()[0]
+    def _total(self, key: str) -> int:
+        """One of the totals kept in ``meta`` as reports are written: sentence_rows, sentence_tokens, figures."""
+        row = self.db.execute("select value from meta where key = ?", [key]).fetchone()
+        return int(row[0]) if row else 0
 
     def _township(self, township_id: int) -> Township | None:
         """One township with the years it has reports for (``None`` if it has none)."""
@@ -246,13 +245,9 @@ class KnowledgeBase:
 
     def word_counts(self, words: list[str]) -> tuple[dict[str, int], int]:
         """How many figures have each of ``words`` around them (their lead or tail), and how many figures there are."""
-        return {word: self._word_count(word.lower()) for word in dict.fromkeys(words)}, self.figure_count
-
-    def _count_word(self, word: str) -> int:
-        # fts5vocab reads the word's whole list of figures to count them: linear in the knowledge base, so
-        # each word is counted once per KnowledgeBase (``_word_count`` caches it)
-        row = self.db.execute("select doc from temp.fact_words where term = ?", [word]).fetchone()
-        return row[0] if row else 0
+        stored = dict(rows_in(self.db, "select word, facts from words where word in ({values})",
+                              [word.lower() for word in words]))
+        return {word: stored.get(word.lower(), 0) for word in dict.fromkeys(words)}, self._total("figures")
 
     def facts_about(self, words: list[str], year: int | None = None, unit_class: str = "", fewest: bool | None = None,
                     limit: int = -1) -> Iterator[FactRow]:
@@ -302,20 +297,26 @@ class KnowledgeBase:
             params.extend(kinds)
         return [SentenceRow(*row) for row in self.db.execute(sql + " order by s.position", params)]
 
-    def search(self, words: list[str], report_ids: list[int] | None = None, limit: int = 5) -> list[SentenceRow]:
-        """Sentences matching any of ``words`` (FTS5 over segmented text), best first."""
-        words = [word.replace('"', "") for word in words if word.strip()]
-        if not words:
+    def search(self, words: list[str], report_id: int, limit: int = 5) -> list[SentenceRow]:
+        """The ``limit`` sentences of one report that best match any of ``words``, best first: the order of FTS5's
+        bm25() over the whole knowledge base, computed here from the counts kept at write time (FTS5 would count
+        each word's rows anew on every question)."""
+        phrases = [phrase for phrase in map(tokens, dict.fromkeys(words)) if phrase]
+        if not phrases:
             return []
-        query = " OR ".join(f'"{word}"' for word in words)
-        sql = _SENTENCE_SQL + " join sentences_fts on sentences_fts.rowid = s.id where sentences_fts match ?"
-        params: list = [query]
-        if report_ids:
-            sql += f" and r.id in ({','.join('?' * len(report_ids))})"
-            params.extend(report_ids)
-        sql += " order by bm25(sentences_fts) limit ?"
-        params.append(limit)
-        return [SentenceRow(*row) for row in self.db.execute(sql, params)]
+        rows = [(position, tokens(seg)) for position, seg in self.db.execute(
+            "select position, seg from sentences where report_id = ?", [report_id])]
+        hits = dict(rows_in(self.db, "select word, sentences from words where word in ({values})",
+                            {token for phrase in phrases for token in phrase}))
+        count = self._total("sentence_rows")
+        average = self._total("sentence_tokens") / count if count else 1.0
+        scored = sorted(((-bm25(phrases, row, hits, count, average), position) for position, row in rows))
+        best = [position for score, position in scored[:limit] if score < 0]
+        if not best:
+            return []
+        found = {row[-1]: SentenceRow(*row) for row in self.db.execute(
+            _SENTENCE_SQL + f" where r.id = ? and s.position in ({_placeholders(best)})", [report_id, *best])}
+        return [found[position] for position in best]
 
     def stats(self) -> dict:
         """Sizes and build time of the knowledge base."""

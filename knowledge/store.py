@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
@@ -26,7 +26,7 @@ from knowledge.report import Report
 from knowledge.schema import BUSY_SECONDS, SCHEMA_VERSION, check_schema
 from knowledge.segment import LookupSegmenter, Segmenter
 from knowledge.vocabulary import metrics
-
+from knowledge.wordstats import WordCounts
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Prepared:
     sentence_words: list[str]  # each sentence's words, space-separated, in sentence order
     fact_words: list[str]  # each fact's words (lead and tail), in fact order
     file_digest: str = ""  # of the file's bytes, to skip it unread next time
+    words: WordCounts = field(default_factory=lambda: WordCounts())  # what these rows add to the ``words`` table
 
 
 @dataclass
@@ -54,7 +55,8 @@ def prepare(report: Report, segmenter: Segmenter | LookupSegmenter, file_digest:
         sentences = [" ".join(segmenter.words(sentence.text)) for sentence in report.body.sentences]
         facts = [" ".join(dict.fromkeys(segmenter.words(f"{fact.lead} {fact.tail}"))) if fact.quantity else ""
                  for _, fact in report.facts]
-    return Prepared(report, sentences, facts, file_digest)
+    figures = sum(1 for _, fact in report.facts if fact.quantity)
+    return Prepared(report, sentences, facts, file_digest, WordCounts.of(sentences, facts, figures))
 
 
 def write_reports(path: Path | str, reports: list[Report], segmenter: Segmenter | None = None) -> list[Stored]:
@@ -88,6 +90,7 @@ class Writer:
         _ensure_schema(self.db)
         self._file_digests: set[str] | None = None
         self.changed = False
+        self._words = WordCounts()  # written to the ``words`` table when the transaction commits
         self._next_id = {table: (self.connection.execute(f"select max(id) from {table}").fetchone()[0] or 0) + 1
                          for table in ("sections", "sentences", "facts")}
 
@@ -97,12 +100,24 @@ class Writer:
     def __exit__(self, kind, error, traceback) -> None:
         try:
             if kind is None and self.changed:
+                self._write_word_counts()
                 self.db["meta"].upsert({"key": "built_at", "value": time.strftime("%Y-%m-%d %H:%M:%S")}, pk="key")
                 self.connection.execute("commit")
             else:  # failed, or nothing new: the file stays exactly as it was
                 self.connection.execute("rollback")
         finally:
             self.connection.close()
+
+    def _write_word_counts(self) -> None:
+        words = self._words
+        self.connection.executemany(
+            "insert into words (word, sentences, facts) values (?, ?, ?) on conflict (word) do update set "
+            "sentences = sentences + excluded.sentences, facts = facts + excluded.facts",
+            [(word, words.sentences[word], words.facts[word]) for word in set(words.sentences) | set(words.facts)])
+        self.connection.execute("delete from words where sentences <= 0 and facts <= 0")
+        self.connection.executemany(
+            "update meta set value = cast(value as integer) + ? where key = ?",
+            [(count, key) for key, count in words.totals.items()])
 
     def stored_file(self, file_digest: str) -> dict | None:
         """The stored report read from a file with these bytes (by the same parser), if any."""
@@ -128,6 +143,7 @@ class Writer:
         if old is not None:
             self._delete_report(old[0])
         report_id = self._insert_report(township_id, prepared)
+        self._words.add(prepared.words)
         self.changed = True
         if self._file_digests is not None:
             self._file_digests.add(prepared.file_digest)
@@ -195,6 +211,14 @@ class Writer:
         return report_id
 
     def _delete_report(self, report_id: int) -> None:
+        sentence_words = [row[0] for row in self.connection.execute(
+            "select seg from sentences where report_id = ?", [report_id])]
+        fact_words, figures = [], 0
+        for words, offset in self.connection.execute("select words, offset from facts where report_id = ?",
+                                                     [report_id]):
+            fact_words.append(words)
+            figures += offset is not None
+        self._words.add(WordCounts.of(sentence_words, fact_words, figures), sign=-1)
         for table in ("facts", "sentences", "sections"):
             self.connection.execute(f"delete from {table} where report_id = ?", [report_id])
         self.connection.execute("delete from reports where id = ?", [report_id])
@@ -204,7 +228,11 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     if "reports" in db.table_names():
         return
     db["meta"].create({"key": str, "value": str}, pk="key")
-    db["meta"].insert({"key": "schema_version", "value": SCHEMA_VERSION})
+    db["meta"].insert_all([{"key": "schema_version", "value": SCHEMA_VERSION},
+                           *({"key": key, "value": "0"} for key in ("sentence_rows", "sentence_tokens", "figures"))])
+    # How many sentences and figures hold each word: kept here as reports come and go (knowledge.wordstats).
+    db.execute("create table words (word text primary key, sentences integer not null, facts integer not null) "
+               "without rowid")
     db["metrics"].insert_all(
         ({"id": m.id, "zh": m.zh, "en": m.en, "family": m.family, "kind": m.kind} for m in metrics().values()),
         pk="id",

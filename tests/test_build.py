@@ -48,7 +48,7 @@ def test_a_changed_file_replaces_its_old_rows(tmp_path, seeds_copy):
     assert figures == ["8名"]
     assert kb.stats()["reports"] == 5
     [town] = kb.find_townships("湘江源")
-    hits = kb.search(["调解员"], report_ids=[kb.report_id(town.id, 2024)])
+    hits = kb.search(["调解员"], kb.report_id(town.id, 2024))
     assert hits and all("6名" not in hit.text for hit in hits)  # the old sentences are gone from the index
 
 

@@ -21,10 +21,11 @@ from knowledge.ingest import ingest, read_report
 from knowledge.paths import bundled_seeds
 from knowledge.query import KnowledgeBase
 from knowledge.segment import LookupSegmenter, Segmenter, lexicon_path
+from knowledge.wordstats import tokens
 
 
-def rows(db, sql):
-    return sqlite3.connect(db).execute(sql).fetchall()
+def rows(db, sql, params=()):
+    return sqlite3.connect(db).execute(sql, params).fetchall()
 
 
 def test_an_unchanged_file_is_not_parsed_again(tmp_path, monkeypatch):
@@ -65,7 +66,8 @@ def test_a_parallel_build_stores_exactly_what_a_sequential_one_does(tmp_path, mo
     ingest([folder], tmp_path / "sequential.db")
     for sql in ("select id, report_id, text, seg from sentences order by id",
                 "select id, sentence_id, figure, label, words from facts order by id",
-                "select alias, township_id from aliases order by 1, 2"):
+                "select alias, township_id from aliases order by 1, 2",
+                "select word, sentences, facts from words order by word"):
         assert rows(tmp_path / "parallel.db", sql) == rows(tmp_path / "sequential.db", sql)
 
 
@@ -131,3 +133,54 @@ def test_a_build_killed_half_way_leaves_the_knowledge_base_as_it_was(tmp_path):
     os.killpg(process.pid, signal.SIGKILL)  # the command and its parsing workers
     process.wait()
     assert KnowledgeBase(db).stats()["reports"] == 5
+
+
+def counted_by_fts5(db) -> tuple[dict, dict, dict]:
+    """What FTS5 itself counts: rows per token of each full-text index, and the totals the bot keeps."""
+    connection = sqlite3.connect(db)
+    connection.execute("create virtual table temp.sentence_words using fts5vocab(main, sentences_fts, 'row')")
+    connection.execute("create virtual table temp.fact_words using fts5vocab(main, facts_fts, 'row')")
+    sentences = dict(connection.execute("select term, doc from temp.sentence_words"))
+    facts = dict(connection.execute("select term, doc from temp.fact_words"))
+    segs = [row[0] for row in connection.execute("select seg from sentences")]
+    totals = {"sentence_rows": len(segs), "sentence_tokens": sum(len(tokens(seg)) for seg in segs),
+              "figures": connection.execute("select count(*) from facts where offset is not null").fetchone()[0]}
+    return sentences, facts, totals
+
+
+def kept_counts(db) -> tuple[dict, dict, dict]:
+    connection = sqlite3.connect(db)
+    words = connection.execute("select word, sentences, facts from words").fetchall()
+    totals = dict(connection.execute("select key, cast(value as integer) from meta where key in "
+                                     "('sentence_rows', 'sentence_tokens', 'figures')"))
+    return ({word: count for word, count, _ in words if count}, {word: count for word, _, count in words if count},
+            totals)
+
+
+def test_word_counts_kept_at_write_time_equal_what_fts5_counts_through_adds_and_replacements(tmp_path):
+    db = tmp_path / "kb.db"
+    seeds = sorted(bundled_seeds().glob("*.txt"))
+    ingest(seeds[:3], db)
+    ingest(seeds[3:], db)
+    assert kept_counts(db) == counted_by_fts5(db)
+    # a new text for a stored township and year replaces the old report: its counts go with it
+    changed = tmp_path / seeds[0].name
+    changed.write_text(seeds[0].read_text(encoding="utf-8").replace("。", "。全面推进依法行政。", 3), encoding="utf-8")
+    [result] = ingest([changed], db)
+    assert result.status == "replaced"
+    sentences, facts, totals = kept_counts(db)
+    assert (sentences, facts, totals) == counted_by_fts5(db)
+    assert sentences["依法行政"] >= 3
+
+
+@pytest.mark.parametrize("words", [["调解员"], ["法治", "宣传"], ["问题", "不足", "短板"], ["矛盾纠纷", "排查", "化解"],
+                                   ["2023年", "开展"], ["综治中心"]])
+def test_a_reports_sentences_are_ranked_in_the_order_of_fts5s_bm25(seeds_db, words):
+    kb = KnowledgeBase(seeds_db)
+    query = " OR ".join(f'"{word}"' for word in words)
+    for (report_id,) in rows(seeds_db, "select id from reports"):
+        by_fts5 = rows(seeds_db, "select s.position, bm25(sentences_fts) from sentences s join sentences_fts on "
+                                 "sentences_fts.rowid = s.id where sentences_fts match ? and s.report_id = ? "
+                                 "order by bm25(sentences_fts), s.position", [query, report_id])
+        ours = [hit.position for hit in kb.search(words, report_id, limit=1000)]
+        assert ours == [position for position, _ in by_fts5]
