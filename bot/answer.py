@@ -449,7 +449,7 @@ class Answerer:
             if pick := self._township_figure(q, self.kb.facts(report_id=fact.report_id, metrics=[metric.id])):
                 picks.append(pick)
         picks.sort(key=_sort_value, reverse=not fewest)
-        return picks[:_RANK_LINES], max(self.kb.stated_by([metric.id], year, asked), len(picks[:_RANK_LINES]))
+        return picks[:_RANK_LINES], max(self.kb.stated_by(metric.id, year, asked), len(picks[:_RANK_LINES]))
 
     @staticmethod
     def _township_figure(q: Question, facts: list[FactRow]) -> FactRow | None:

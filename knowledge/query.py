@@ -220,12 +220,12 @@ class KnowledgeBase:
         for row in self.db.execute(sql, params):
             yield FactRow(*row)
 
-    def stated_by(self, metrics: list[str], year: int | None = None, unit_class: str = "") -> int:
-        """How many townships' reports of ``year`` (newest when None) state a whole figure of ``metrics``."""
-        where, params = _ranking_filter(metrics, year, unit_class)
-        sql = ("select count(distinct r.township_id) from facts f join reports r on r.id = f.report_id "
-               f"where {where}")
-        return self.db.execute(sql, params).fetchone()[0]
+    def stated_by(self, metric: str, year: int | None = None, unit_class: str = "") -> int:
+        """How many townships' reports of ``year`` (newest when None) state a whole figure of ``metric`` (of
+        ``unit_class`` if given): the count kept as reports are written."""
+        row = self.db.execute("select townships from ranked_counts where metric = ? and unit_class = ? and year = ?",
+                              [metric, unit_class, year or 0]).fetchone()
+        return row[0] if row else 0
 
     def first_per_township(self, metrics: list[str], year: int | None = None, limit: int = 20) -> list[FactRow]:
         """The facts of ``metrics`` (any scope) in the reports of ``year`` (newest when None) of the first

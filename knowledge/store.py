@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +92,7 @@ class Writer:
         self._file_digests: set[str] | None = None
         self.changed = False
         self._words = WordCounts()  # written to the ``words`` table when the transaction commits
+        self._ranked: Counter = Counter()  # (metric, unit class, year) → townships: added to ``ranked_counts`` then
         self._next_id = {table: (self.connection.execute(f"select max(id) from {table}").fetchone()[0] or 0) + 1
                          for table in ("sections", "sentences", "facts")}
 
@@ -101,6 +103,7 @@ class Writer:
         try:
             if kind is None and self.changed:
                 self._write_word_counts()
+                self._write_ranked_counts()
                 self.db["meta"].upsert({"key": "built_at", "value": time.strftime("%Y-%m-%d %H:%M:%S")}, pk="key")
                 self.connection.execute("commit")
             else:  # failed, or nothing new: the file stays exactly as it was
@@ -118,6 +121,27 @@ class Writer:
         self.connection.executemany(
             "update meta set value = cast(value as integer) + ? where key = ?",
             [(count, key) for key, count in words.totals.items()])
+
+    def _write_ranked_counts(self) -> None:
+        self.connection.executemany(
+            "insert into ranked_counts (metric, unit_class, year, townships) values (?, ?, ?, ?) on conflict "
+            "(metric, unit_class, year) do update set townships = townships + excluded.townships",
+            [(*key, count) for key, count in self._ranked.items() if count])
+        self.connection.execute("delete from ranked_counts where townships <= 0")
+
+    def _ranked_in(self, report_id: int | None) -> set[tuple[str, str]]:
+        """The (metric, unit class) pairs a ranking finds in a report (class "" for any), as ``stated_by`` counts."""
+        if report_id is None:
+            return set()
+        pairs = set(self.connection.execute(
+            "select distinct metric, unit_class from facts where report_id = ? and metric != '' and scope = '' "
+            "and coalesce(value, lower) is not null", [report_id]))
+        return pairs | {(metric, "") for metric, _ in pairs}
+
+    def _latest_report(self, township_id: int) -> int | None:
+        row = self.connection.execute("select id from reports where township_id = ? and latest = 1",
+                                      [township_id]).fetchone()
+        return row[0] if row else None
 
     def stored_file(self, file_digest: str) -> dict | None:
         """The stored report read from a file with these bytes (by the same parser), if any."""
@@ -140,9 +164,12 @@ class Writer:
                 self.changed = True
                 self.connection.execute("update reports set file_digest = ? where id = ?", [prepared.file_digest, old[0]])
             return Stored("unchanged", old[0])
+        ranked_before = self._ranked_in(self._latest_report(township_id))
         if old is not None:
+            self._count_ranked(self._ranked_in(old[0]), report.header.year, -1)
             self._delete_report(old[0])
         report_id = self._insert_report(township_id, prepared)
+        self._count_ranked(self._ranked_in(report_id), report.header.year, 1)
         self._words.add(prepared.words)
         self.changed = True
         if self._file_digests is not None:
@@ -150,7 +177,13 @@ class Writer:
         self.connection.execute(
             "update reports set latest = (year = (select max(year) from reports where township_id = ?)) "
             "where township_id = ?", [township_id, township_id])
+        self._count_ranked(ranked_before, 0, -1)  # year 0: each township's newest report
+        self._count_ranked(self._ranked_in(self._latest_report(township_id)), 0, 1)
         return Stored("replaced" if old is not None else "added", report_id)
+
+    def _count_ranked(self, pairs: set[tuple[str, str]], year: int, sign: int) -> None:
+        for metric, unit_class in pairs:
+            self._ranked[metric, unit_class, year] += sign
 
     def _take_ids(self, table: str, count: int) -> int:
         first = self._next_id[table]
@@ -249,6 +282,10 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     # Fuzzy township matching (typos, homophones) looks up candidates by these keys, not by scanning every name.
     db.execute("create table name_keys (key text, township_id integer references townships(id), "
                "primary key (key, township_id)) without rowid")
+    # How many townships a ranking compares (ranked_counts.townships), by metric, unit class ('' for any) and
+    # year (0 for each township's newest report): kept as reports come and go, not counted per question.
+    db.execute("create table ranked_counts (metric text, unit_class text, year integer, townships integer, "
+               "primary key (metric, unit_class, year)) without rowid")
     db["reports"].create(
         {"id": int, "township_id": int, "year": int, "title": str, "date": str, "source": str, "digest": str,
          "file_digest": str, "sentences": int, "facts": int, "latest": int, "stored_at": str},

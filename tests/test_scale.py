@@ -148,6 +148,18 @@ def counted_by_fts5(db) -> tuple[dict, dict, dict]:
     return sentences, facts, totals
 
 
+def ranked_recounted(db) -> dict:
+    """(metric, unit class, year) → townships, counted from the facts (class '': any; year 0: the newest report)."""
+    whole = "f.metric != '' and f.scope = '' and coalesce(f.value, f.lower) is not null"
+    counts = {}
+    for year, where in (("r.year", "1"), ("0", "r.latest = 1")):
+        for unit_class in ("f.unit_class", "''"):
+            counts.update({(metric, cls, year): n for metric, cls, year, n in rows(
+                db, f"select f.metric, {unit_class}, {year}, count(distinct r.township_id) from facts f join reports r "
+                    f"on r.id = f.report_id where {whole} and {where} group by 1, 2, 3")})
+    return counts
+
+
 def kept_counts(db) -> tuple[dict, dict, dict]:
     connection = sqlite3.connect(db)
     words = connection.execute("select word, sentences, facts from words").fetchall()
@@ -157,12 +169,13 @@ def kept_counts(db) -> tuple[dict, dict, dict]:
             totals)
 
 
-def test_word_counts_kept_at_write_time_equal_what_fts5_counts_through_adds_and_replacements(tmp_path):
+def test_counts_kept_at_write_time_equal_a_recount_through_adds_and_replacements(tmp_path):
     db = tmp_path / "kb.db"
     seeds = sorted(bundled_seeds().glob("*.txt"))
     ingest(seeds[:3], db)
     ingest(seeds[3:], db)
     assert kept_counts(db) == counted_by_fts5(db)
+    assert dict(((m, c, y), n) for m, c, y, n in rows(db, "select * from ranked_counts")) == ranked_recounted(db)
     # a new text for a stored township and year replaces the old report: its counts go with it
     changed = tmp_path / seeds[0].name
     changed.write_text(seeds[0].read_text(encoding="utf-8").replace("。", "。全面推进依法行政。", 3), encoding="utf-8")
@@ -171,6 +184,16 @@ def test_word_counts_kept_at_write_time_equal_what_fts5_counts_through_adds_and_
     sentences, facts, totals = kept_counts(db)
     assert (sentences, facts, totals) == counted_by_fts5(db)
     assert sentences["依法行政"] >= 3
+    assert dict(((m, c, y), n) for m, c, y, n in rows(db, "select * from ranked_counts")) == ranked_recounted(db)
+    # a later year of a stored township: its newest report, the one rankings compare, changes
+    text = seeds[1].read_text(encoding="utf-8")
+    year = int(seeds[1].name[:4])
+    later = tmp_path / f"{year + 1}{seeds[1].name[4:]}"
+    later.write_text(text.replace(str(year), str(year + 1)).replace("调解", "协调"), encoding="utf-8")
+    [result] = ingest([later], db)
+    assert result.status == "added" and result.year == year + 1
+    assert kept_counts(db) == counted_by_fts5(db)
+    assert dict(((m, c, y), n) for m, c, y, n in rows(db, "select * from ranked_counts")) == ranked_recounted(db)
 
 
 @pytest.mark.parametrize("words", [["调解员"], ["法治", "宣传"], ["问题", "不足", "短板"], ["矛盾纠纷", "排查", "化解"],
