@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 BUSY_SECONDS = 60  # how long a reader or writer waits for another writer (a bot upload during a build)
 
 
