@@ -119,7 +119,7 @@ class Answerer:
         """Answer ``question``; ``conversation`` then holds its township, year and topic, answered or not."""
         reply = self._dispatch(question)
         reply.question = text
-        if conversation is not None and not question.ambiguous and question.intent not in ("list_towns", "help"):
+        if conversation is not None and not question.ambiguous and question.intent not in ("list_towns", "help", "greeting"):
             conversation.townships = question.townships or conversation.townships
             conversation.year = question.year or conversation.year
             if question.metric or question.words:
@@ -129,7 +129,7 @@ class Answerer:
 
     def _carry(self, question: Question, conversation: Conversation) -> None:
         """Fill in what a follow-up leaves out (the township, the year, the topic); never what it says."""
-        if question.ambiguous or question.unknown_place or question.intent in ("rank", "each", "list_towns", "help"):
+        if question.ambiguous or question.unknown_place or question.intent in ("rank", "each", "list_towns", "help", "greeting"):
             return
         if not question.townships and conversation.townships:
             question.townships = conversation.townships
@@ -149,6 +149,12 @@ class Answerer:
     def _dispatch(self, q: Question) -> Answer:
         if q.intent == "help":
             return self._help(q)
+        if q.intent == "greeting":
+            reply = self._help(q)
+            reply.headline = self._say(q, "你好！我是乡镇法治报告助手，回答乡镇法治政府建设报告里的问题，例如：",
+                                       "Hello! I answer questions about township rule-of-law reports, e.g.:")
+            reply.answered = False  # nothing from a report
+            return reply
         if q.intent == "list_towns":
             return self._list_towns(q)
         if q.ambiguous:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from knowledge.paths import bundled_seeds, ensure_database
@@ -19,12 +21,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(encoding="utf-8", errors="replace")  # replies are UTF-8 whatever the locale says
     try:
         return args.run(args)
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("township-bot: interrupted", file=sys.stderr)
+        return 130
     except (FileNotFoundError, RuntimeError) as error:
         print(f"township-bot: {error}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as error:  # damage the checks on opening could not see
+        print(f"township-bot: the knowledge base is damaged ({error}); rebuild it: township-bot --db FILE build FOLDER",
+              file=sys.stderr)
         return 1
 
 
@@ -110,12 +121,17 @@ def _ask(args: argparse.Namespace) -> int:
     if args.question:
         print(_reply(answerer.answer(" ".join(args.question)), args.json))
         return 0
-    for line in sys.stdin:
-        if line.strip():
-            print(_reply(answerer.answer(line.strip()), args.json), flush=True)
-            if not args.json:
-                print()
+    for line in _input_lines():
+        print(_reply(answerer.answer(line), args.json), flush=True)  # one reply per line, blank ones too
+        if not args.json:
+            print()
     return 0
+
+
+def _input_lines() -> Iterator[str]:
+    """The lines of stdin as text: bytes that are not UTF-8 become U+FFFD, never an error."""
+    for raw in sys.stdin.buffer:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -123,21 +139,22 @@ def _chat(args: argparse.Namespace) -> int:
 
     answerer = _answerer(args)
     conversation = Conversation()
-    interactive = sys.stdin.isatty()
-    if interactive:
-        print("乡镇法治报告助手：请提问（例如：湘江源有多少人民调解员？）。Ctrl-D 退出。")
+    if not sys.stdin.isatty():  # a script or a pipe: one reply per line, as ``ask`` gives, in one conversation
+        for line in _input_lines():
+            print(_reply(answerer.answer(line, conversation), args.json), flush=True)
+            if not args.json:
+                print()
+        return 0
+    print("乡镇法治报告助手：请提问（例如：湘江源有多少人民调解员？）。Ctrl-D 退出。")
     while True:
         try:
-            line = input("> ") if interactive else sys.stdin.readline()
+            line = input("> ")
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
-        if not interactive and not line:
-            return 0
         if line.strip():
             print(_reply(answerer.answer(line.strip(), conversation), args.json), flush=True)
-            if interactive or not args.json:
-                print()
+            print()
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -90,6 +90,9 @@ class Understander:
             question.year = int(match.group(1))
         question.intent = next((entry["name"] for entry in intents()["intent"]
                                 if any(word.lower() in lowered for word in entry["words"])), "value")
+        if re.sub(r"[\W_]+", " ", lowered).strip() in intents()["greeting"]["words"]:
+            question.intent = "greeting"
+            return question
         question.unknowable = next((word for word in intents()["unknowable"]["words"] if word.lower() in lowered), "")
         self._find_townships(question)
         self._find_metric(question)

@@ -1,6 +1,11 @@
-"""Which knowledge bases this version reads: the schema version, and opening a knowledge base to read.
+"""Which files are knowledge bases this version can use: the schema version, checks, migration, opening to read.
 
 Plain ``sqlite3`` on purpose: answering imports this, and starts faster without sqlite-utils.
+
+Every file that is not a usable knowledge base (a folder, garbage, a truncated or damaged file, another
+application's SQLite database, one written by another version) gives one ``KnowledgeBaseError`` whose message
+says what is wrong and what to run. Another application's database is never written to. An older schema that
+differs only in tables derived from the stored rows is migrated in place.
 """
 
 from __future__ import annotations
@@ -10,23 +15,81 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SCHEMA_VERSION = "5"
+MIGRATES_FROM = ("3", "4")  # these differ from 5 only in the counts kept at write time (``words``, ``ranked_counts``)
 BUSY_SECONDS = 60  # how long a reader or writer waits for another writer (a bot upload during a build)
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_OUR_TABLES = {"meta", "townships", "reports", "sentences", "facts"}
 
 
-class SchemaError(RuntimeError):
-    """A knowledge base written by another version of this program; the message says what to run."""
+class KnowledgeBaseError(RuntimeError):
+    """A file that is not a knowledge base this version can use; the message says what is wrong and what to run."""
 
 
-def check_schema(connection: sqlite3.Connection, path: Path) -> None:
-    """Raise ``SchemaError`` unless the knowledge base at ``path`` is empty or of this schema version."""
-    tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
-    if "meta" not in tables:
+def _rebuild(path: Path) -> str:
+    return f"rebuild it from the report files: township-bot --db {path} build FOLDER"
+
+
+def check_file(path: Path) -> None:
+    """Raise ``KnowledgeBaseError`` unless ``path`` is missing, empty or an intact-looking SQLite file.
+
+    Cheap at any size: it reads the 100-byte header and compares the page count it states with the file's size.
+    """
+    if path.is_dir():
+        raise KnowledgeBaseError(f"{path} is a folder, not a knowledge base file; name a file: "
+                                 f"township-bot --db {path / 'kb.db'} …")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+            size = handle.seek(0, 2)
+    except FileNotFoundError:
         return
-    row = connection.execute("select value from meta where key = 'schema_version'").fetchone()
-    if row is None or row[0] != SCHEMA_VERSION:
-        raise SchemaError(f"{path} was built by an older version of township-bot (schema "
-                          f"{row[0] if row else '?'}, now {SCHEMA_VERSION}); rebuild it from the report files: "
-                          f"township-bot --db {path} build FOLDER")
+    except OSError as error:
+        raise KnowledgeBaseError(f"cannot read the knowledge base {path}: {error.strerror}") from None
+    if not header:
+        return
+    if not header.startswith(_SQLITE_MAGIC):
+        raise KnowledgeBaseError(f"{path} is not a knowledge base (not an SQLite file); move it away or name "
+                                 f"another file with --db, then build: township-bot --db FILE build FOLDER")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    # the page count in the header holds only when its "valid for" counter equals the change counter
+    pages = int.from_bytes(header[28:32], "big") if header[92:96] == header[24:28] else 0
+    if len(header) < 100 or size % page_size or size < pages * page_size:
+        raise KnowledgeBaseError(f"{path} is damaged (cut short: {size} bytes); {_rebuild(path)}")
+
+
+def schema_version(connection: sqlite3.Connection, path: Path) -> str | None:
+    """The schema version of the knowledge base on ``connection`` (None when it has no tables yet).
+
+    Raises ``KnowledgeBaseError`` for another application's database and for a damaged one.
+    """
+    try:
+        tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
+        if not tables:
+            return None
+        if not _OUR_TABLES <= tables:
+            raise KnowledgeBaseError(f"{path} is another application's SQLite database, not a knowledge base; "
+                                     f"township-bot does not write to it: name another file with --db")
+        row = connection.execute("select value from meta where key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise KnowledgeBaseError(f"{path} is damaged ({error}); {_rebuild(path)}") from None
+    return row[0] if row else "?"
+
+
+def check_schema(connection: sqlite3.Connection, path: Path) -> bool:
+    """Bring the knowledge base on ``connection`` to this schema version (migrating an older one in place, in
+    the connection's transaction: True then), or raise ``KnowledgeBaseError`` saying what to run."""
+    version = schema_version(connection, path)
+    if version is None or version == SCHEMA_VERSION:
+        return False
+    if version in MIGRATES_FROM:
+        from knowledge.migrate import migrate  # only ever needed once per knowledge base
+
+        migrate(connection)
+        return True
+    newer = version.isdigit() and int(version) > int(SCHEMA_VERSION)
+    raise KnowledgeBaseError(f"{path} was built by {'a newer' if newer else 'an older'} version of township-bot "
+                             f"(schema {version}, this one reads {SCHEMA_VERSION}); {_rebuild(path)}")
 
 
 def rows_in(connection: sqlite3.Connection, sql: str, values: Iterable[str]) -> Iterator[tuple]:
@@ -39,11 +102,30 @@ def rows_in(connection: sqlite3.Connection, sql: str, values: Iterable[str]) -> 
 
 
 def open_database(path: Path | str) -> sqlite3.Connection:
-    """Open the knowledge base at ``path`` for reading (it must exist)."""
+    """Open the knowledge base at ``path`` for reading (it must exist); an older schema is migrated first."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no knowledge base at {path}; run: township-bot --db {path} build")
+    check_file(path)
     connection = sqlite3.connect(path, check_same_thread=False)
     connection.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
-    check_schema(connection, path)
+    version = schema_version(connection, path)
+    if version is None:
+        raise KnowledgeBaseError(f"{path} is an empty knowledge base; fill it: township-bot --db {path} build FOLDER")
+    if version != SCHEMA_VERSION:
+        _migrate_file(path, connection)
     return connection
+
+
+def _migrate_file(path: Path, reader: sqlite3.Connection) -> None:
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
+        writer.execute("begin immediate")
+        check_schema(writer, path)
+        writer.execute("commit")
+    except sqlite3.OperationalError as error:  # read-only file or folder
+        raise KnowledgeBaseError(f"{path} was built by an older version of township-bot and cannot be upgraded "
+                                 f"here ({error}); upgrade it as its owner: township-bot --db {path} build") from None
+    finally:
+        writer.close()

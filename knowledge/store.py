@@ -24,7 +24,7 @@ from knowledge.aliases import county_short, fuzzy_keys, pinyin, short_name, town
 from knowledge.quantities import unit_class
 from knowledge.facts import Fact
 from knowledge.report import Report
-from knowledge.schema import BUSY_SECONDS, SCHEMA_VERSION, check_schema
+from knowledge.schema import BUSY_SECONDS, SCHEMA_VERSION, check_file, check_schema, schema_version
 from knowledge.segment import LookupSegmenter, Segmenter
 from knowledge.vocabulary import metrics
 from knowledge.wordstats import WordCounts
@@ -80,17 +80,22 @@ class Writer:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_file(self.path)
         self.connection = sqlite3.connect(self.path, isolation_level=None)
         self.connection.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
         self.db = sqlite_utils.Database(self.connection)
-        check_schema(self.connection, self.path)
-        self.connection.execute("pragma journal_mode = wal")
-        self.connection.execute("pragma synchronous = normal")
-        self.connection.execute("pragma cache_size = -200000")  # 200 MB: full-text index merges stay in memory
-        self.connection.execute("begin immediate")
-        _ensure_schema(self.db)
+        try:
+            schema_version(self.connection, self.path)  # before any write: another application's file stays untouched
+            self.connection.execute("pragma journal_mode = wal")
+            self.connection.execute("pragma synchronous = normal")
+            self.connection.execute("pragma cache_size = -200000")  # 200 MB: full-text index merges stay in memory
+            self.connection.execute("begin immediate")
+            self.changed = check_schema(self.connection, self.path)  # migrated: to be committed
+            _ensure_schema(self.db)
+        except BaseException:
+            self.connection.close()
+            raise
         self._file_digests: set[str] | None = None
-        self.changed = False
         self._words = WordCounts()  # written to the ``words`` table when the transaction commits
         self._ranked: Counter = Counter()  # (metric, unit class, year) → townships: added to ``ranked_counts`` then
         self._next_id = {table: (self.connection.execute(f"select max(id) from {table}").fetchone()[0] or 0) + 1

@@ -1,0 +1,52 @@
+"""Upgrading a knowledge base of an older schema in place, from the rows it stores.
+
+Schemas 3 and 4 hold the same reports, sentences and facts as schema 5; they lack the counts that schema 5
+keeps at write time (``words`` and the totals in ``meta``, ``ranked_counts``). Those are counted here once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from knowledge.wordstats import WordCounts
+
+_CHUNK = 20_000  # rows counted at a time: memory stays flat however large the knowledge base
+
+# (metric, unit class, year) → townships, as ``Writer`` keeps it: class '' for any class, year 0 for the newest report
+_RANKED = """
+insert into ranked_counts (metric, unit_class, year, townships)
+select f.metric, {unit_class}, {year}, count(distinct r.township_id) from facts f join reports r on r.id = f.report_id
+where f.metric != '' and f.scope = '' and coalesce(f.value, f.lower) is not null and {where}
+group by 1, 2, 3
+"""
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Bring the knowledge base on ``connection`` (schema 3 or 4, inside a write transaction) to schema 5."""
+    from knowledge.schema import SCHEMA_VERSION
+
+    connection.execute("drop table if exists words")
+    connection.execute("create table words (word text primary key, sentences integer not null, "
+                       "facts integer not null) without rowid")
+    connection.execute("drop table if exists ranked_counts")
+    connection.execute("create table ranked_counts (metric text, unit_class text, year integer, townships integer, "
+                       "primary key (metric, unit_class, year)) without rowid")
+    counts = WordCounts()
+    for sentences in _chunks(connection.execute("select seg from sentences")):
+        counts.add(WordCounts.of(sentences, [], 0))
+    for facts in _chunks(connection.execute("select words, offset is not null from facts")):
+        counts.add(WordCounts.of([], [words for words, _ in facts], sum(figure for _, figure in facts)))
+    connection.executemany("insert into words (word, sentences, facts) values (?, ?, ?)",
+                           [(word, counts.sentences[word], counts.facts[word])
+                            for word in set(counts.sentences) | set(counts.facts)])
+    connection.executemany("insert or replace into meta (key, value) values (?, ?)",
+                           [(key, str(counts.totals[key])) for key in ("sentence_rows", "sentence_tokens", "figures")])
+    for year, where in (("r.year", "1"), ("0", "r.latest = 1")):
+        for unit_class in ("f.unit_class", "''"):
+            connection.execute(_RANKED.format(unit_class=unit_class, year=year, where=where))
+    connection.execute("update meta set value = ? where key = 'schema_version'", [SCHEMA_VERSION])
+
+
+def _chunks(cursor: sqlite3.Cursor):
+    while rows := cursor.fetchmany(_CHUNK):
+        yield [row[0] for row in rows] if len(rows[0]) == 1 else rows

@@ -1,0 +1,136 @@
+"""Bad input gets one clear line and loses nothing: knowledge-base files that are not ours or not whole, older
+schemas, stdin that is not UTF-8, blank lines, small talk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, run_cli
+from knowledge.paths import bundled_seeds
+from knowledge.schema import SCHEMA_VERSION
+
+QUESTION = "湘江源有多少人民调解员"
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def one_line_refusal(done: subprocess.CompletedProcess, *words: str) -> None:
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and all(word in lines[0] for word in words), done.stderr
+
+
+def foreign_sqlite(path) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute("create table people (name text, phone text)")
+    connection.execute("insert into people values ('张三', '123')")
+    connection.commit()
+    connection.close()
+
+
+@pytest.mark.parametrize("kind", ["garbage", "truncated", "foreign", "folder"])
+def test_a_file_that_is_not_a_usable_knowledge_base_is_refused_in_one_line_and_never_written(tmp_path, seeds_db, kind):
+    db = tmp_path / "kb.db"
+    if kind == "garbage":
+        db.write_bytes(os.urandom(8192))
+    elif kind == "truncated":
+        shutil.copy(seeds_db, db)
+        with open(db, "r+b") as handle:
+            handle.truncate(db.stat().st_size // 2 // 4096 * 4096 + 1000)
+    elif kind == "foreign":
+        foreign_sqlite(db)
+    else:
+        db.mkdir()
+    what = {"garbage": "not a knowledge base", "truncated": "damaged", "foreign": "another application",
+            "folder": "folder"}[kind]
+    before = digest(db) if db.is_file() else None
+    one_line_refusal(run_cli("--db", str(db), "ask", QUESTION), what)
+    one_line_refusal(run_cli("--db", str(db), "build", str(bundled_seeds())), what)
+    if before:
+        assert digest(db) == before
+        assert not list(tmp_path.glob("kb.db-*"))  # no journal or WAL left beside it either
+
+
+def test_an_empty_file_is_filled_by_a_build_and_refused_by_ask_until_then(tmp_path):
+    db = tmp_path / "kb.db"
+    db.write_bytes(b"")
+    one_line_refusal(run_cli("--db", str(db), "ask", QUESTION), "empty", "build")
+    assert run_cli("--db", str(db), "build", str(bundled_seeds())).returncode == 0
+    assert "6名" in run_cli("--db", str(db), "ask", QUESTION).stdout
+
+
+def as_schema_4(db) -> None:
+    """Turn a knowledge base into what schema 4 wrote: no ranked_counts (schema 3 had no words table either)."""
+    connection = sqlite3.connect(db)
+    connection.execute("drop table ranked_counts")
+    connection.execute("update meta set value = '4' where key = 'schema_version'")
+    connection.commit()
+    connection.close()
+
+
+def table(db, sql):
+    return sorted(sqlite3.connect(db).execute(sql).fetchall())
+
+
+@pytest.mark.parametrize("command", ["ask", "build"])
+def test_an_older_schema_is_migrated_in_place_to_the_counts_a_build_keeps(tmp_path, seeds_db, command):
+    db = tmp_path / "kb.db"
+    shutil.copy(seeds_db, db)
+    as_schema_4(db)
+    connection = sqlite3.connect(db)
+    connection.execute("drop table words")
+    connection.execute("delete from meta where key in ('sentence_rows', 'sentence_tokens', 'figures')")
+    connection.execute("update meta set value = '3' where key = 'schema_version'")
+    connection.commit()
+    connection.close()
+    args = ["ask", "哪个乡镇人民调解员最多"] if command == "ask" else ["build", str(bundled_seeds())]
+    done = run_cli("--db", str(db), *args)
+    assert done.returncode == 0, done.stderr
+    for sql in ("select * from words", "select * from ranked_counts", "select * from meta where key != 'built_at'"):
+        assert table(db, sql) == table(seeds_db, sql)
+    assert table(db, "select value from meta where key = 'schema_version'") == [(SCHEMA_VERSION,)]
+
+
+def test_a_newer_schema_is_refused_with_what_to_run(tmp_path, seeds_db):
+    db = tmp_path / "kb.db"
+    shutil.copy(seeds_db, db)
+    connection = sqlite3.connect(db)
+    connection.execute("update meta set value = '99' where key = 'schema_version'")
+    connection.commit()
+    connection.close()
+    before = digest(db)
+    one_line_refusal(run_cli("--db", str(db), "ask", QUESTION), "newer", "build")
+    assert digest(db) == before
+
+
+def test_every_stdin_line_gets_one_valid_json_reply_even_invalid_utf8_and_blank_ones(seeds_db):
+    lines = [b"\xff\xfe" + QUESTION.encode(), "\u3000".encode(), b"", b"\x00\x01\x02", "你好".encode(),
+             ("问" * 100_000).encode(), b'" OR sentences_fts MATCH "*', QUESTION.encode("gb18030")]
+    for command in ("ask", "chat"):
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "--db", str(seeds_db), command, "--json"],
+                              input=b"\n".join(lines) + b"\n", capture_output=True, cwd=ROOT, timeout=60)
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+        replies = [json.loads(line.decode("utf-8")) for line in done.stdout.splitlines()]
+        assert len(replies) == len(lines)
+        assert "湘江源" in replies[0]["text"] and replies[0]["answered"]
+        assert not replies[4]["answered"] and "你好" in replies[4]["text"]  # small talk: a greeting back
+
+
+def test_small_talk_in_a_conversation_gets_a_greeting_and_does_not_repeat_the_last_answer(seeds_db):
+    done = run_cli("--db", str(seeds_db), "chat", stdin=f"{QUESTION}\n你好\n谢谢！\n")
+    replies = done.stdout.strip().split("\n\n")
+    assert len(replies) == 3
+    assert "6名" in replies[0]
+    assert all("6名" not in reply and "你好" in reply for reply in replies[1:2])
+    assert "6名" not in replies[2]
