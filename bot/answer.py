@@ -411,9 +411,15 @@ class Answerer:
             return self._rank_open(q)  # no lexicon figure in the asked unit: the reports' own words may have one
         if not rows:
             return self._no_totals(q)
-        if q.intent == "each" or len(rows) == 1:
+        if q.intent == "each" or (len(rows) == 1 and q.intent != "rank"):
             headline = self._say(q, f"各乡镇{metric.zh}（{stated}个乡镇的报告有此数据）：",
                                  f"{metric.en.capitalize()} by township ({stated} reports state it):")
+        elif len(rows) == 1:  # a ranking of one: say so rather than call it the most
+            top = rows[0]
+            headline = self._say(
+                q, f"只有{top.township}的报告说明了{metric.zh}的总数：{top.figure}（{top.year}年）",
+                f"Only {self._town_en_name(top)} states a total of {metric.en}: {self._figure_en(top, metric)} "
+                f"({top.year})")
         else:
             top = rows[0]
             word = "最少" if fewest else "最多"
@@ -423,6 +429,15 @@ class Answerer:
                 f"{self._figure_en(top, metric)}")
         reply = Answer(q.text, True, headline)
         reply.lines = [f"{index}. {self._figure_line(q, fact, metric)}" for index, fact in enumerate(rows, 1)]
+        if len(rows) < _RANK_LINES:  # few totals: say who states the figure only per village or in part
+            listed = {fact.township_id for fact in rows}
+            partial = [f for f in self.kb.first_per_township([metric.id], self._ranking_year(q), _RANK_LINES)
+                       if f.scope and f.township_id not in listed]
+            if partial:
+                reply.notes.append(self._say(
+                    q, "不是全乡镇总数、未参与排序：" + "；".join(self._figure_line(q, f, metric) for f in partial[:5]),
+                    "Not township totals, so not ranked: " + "; ".join(self._figure_line(q, f, metric)
+                                                                       for f in partial[:5])))
         if stated > len(rows):
             reply.lines.append(self._say(q, f"……共{stated}个乡镇", f"… {stated} townships in all"))
         if len({fact.year for fact in rows}) > 1:
@@ -505,6 +520,16 @@ class Answerer:
             return Answer(q.text, False, self._say(
                 q, f"{'、'.join(missing)}的报告没有说明{what_zh}，无法比较。",
                 f"{', '.join(missing)} states no {what_en}; cannot compare."))
+        scoped = [fact for fact in rows if fact.scope]  # 每村 3—5人 is no township total: never ranked against one
+        if scoped:
+            reply = Answer(q.text, False, self._say(
+                q, f"{'、'.join(dict.fromkeys(f.township for f in scoped))}说的是{scoped[0].scope}的数字，"
+                   f"不是全乡镇的总数，无法直接比较：",
+                f"{', '.join(dict.fromkeys(f.township for f in scoped))} states a part or per-unit figure "
+                f"({scoped[0].scope}), not a total; compare yourself:"))
+            reply.lines = [self._figure_line(q, fact, None) for fact in rows]
+            reply.quotes = _quotes(rows)
+            return reply
         if len({fact.unit_class for fact in rows}) > 1:
             reply = Answer(q.text, False, self._say(q, f"各报告说明{what_zh}的方式不同，无法直接比较：",
                                                     f"The reports state {what_en} in different terms; compare yourself:"))

@@ -258,12 +258,21 @@ def _scope_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern) for pattern in vocabulary()["scope_patterns"])
 
 
+@functools.cache
+def _sentence_scope_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(pattern) for pattern in vocabulary()["sentence_scope_patterns"])
+
+
 def _scope(sentence: str, quantity: Quantity) -> str:
     clause_start, _ = _clause(sentence, quantity.start, quantity.end)
     before = sentence[clause_start:quantity.end]  # with the figure: patterns look ahead to it
     for pattern in _scope_patterns():
         if (match := pattern.search(before)) and match.end() <= quantity.start - clause_start:
             return match.group(0)
+    if quantity.unit != "%" and not any(word in before for word in vocabulary()["total_words"]):
+        for pattern in _sentence_scope_patterns():
+            if match := pattern.search(sentence[:clause_start]):
+                return match.group(0)
     return ""
 
 

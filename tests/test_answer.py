@@ -106,7 +106,8 @@ def test_follow_ups_carry_township_and_topic(seeds_answerer):
 
 def test_each_township_lists_those_that_state_it(seeds_answerer):
     reply = seeds_answerer.answer("各乡镇分别有多少人民调解员")
-    assert reply.answered and len(reply.lines) == 2  # 湘江源 and 四棵树镇 state it
+    assert reply.answered and len(reply.lines) == 1  # 湘江源 states a total: 四棵树镇's figure is per village
+    assert any("四棵树镇" in note and "各村" in note for note in reply.notes)
 
 
 def test_english_question_gets_english_answer_with_chinese_evidence(seeds_answerer):
@@ -217,3 +218,13 @@ def test_held_out_real_reports(tmp_path, name):
     wrong = [(o.question, o.headline) for o in outcomes if o.verdict == "wrong"]
     assert right >= 0.88, summary(outcomes)
     assert len(wrong) / len(outcomes) <= 0.03, (summary(outcomes), wrong)
+
+
+def test_a_per_village_figure_is_shown_as_such_and_never_ranked_or_compared_against_a_total(seeds_db):
+    answerer = Answerer(seeds_db)
+    assert "各村" in answerer.answer("四棵树镇有多少调解员").headline
+    compared = answerer.answer("比较湘江源和四棵树镇的调解员")
+    assert not compared.answered and "更多" not in compared.headline and "各村" in compared.headline
+    ranked = answerer.answer("哪个乡镇调解员最多")
+    assert "湘江源" in ranked.headline and "6名" in ranked.headline
+    assert not any("四棵树" in line for line in ranked.lines) and "最多的是" not in ranked.headline

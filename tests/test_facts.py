@@ -5,6 +5,7 @@ import re
 import pytest
 
 from conftest import DATA, corpus_index, read_tsv
+from knowledge.facts import extract_facts
 from knowledge.ingest import read_report
 from knowledge.query import KnowledgeBase
 
@@ -50,6 +51,16 @@ def test_scope_of_per_village_figures(seed_facts):
     assert advisers.scope == "每村"
     [savvy] = [fact for fact in seed_facts if fact.township == "四棵树镇" and fact.metric == "legal_savvy_villagers"]
     assert savvy.scope == "平均一个行政村"
+
+
+@pytest.mark.parametrize("sentence, figure, scope", [
+    ("四是在各村均成立了调委会，配备村级调解员3—5人。", "3—5人", "各村"),  # said a clause before the figure
+    ("各村均成立了调委会，全镇共有调解员45人。", "45人", ""),  # its own clause says it is a total
+    ("目前，我镇及下辖39个村均设有法律顾问，覆盖率达100%。", "100%", ""),  # 村均 is no 每村, a rate no count
+])
+def test_a_per_village_scope_said_earlier_in_the_sentence(sentence, figure, scope):
+    [fact] = [fact for fact in extract_facts(sentence) if fact.text == figure]
+    assert fact.scope == scope
 
 
 def test_named_facts(seed_facts):
