@@ -169,6 +169,7 @@ class Understander:
         place = re.search(r"([\u4e00-\u9fff]{2,6}?)(?:瑶族乡|街道|镇|乡)", text)
         candidates = [place.group(0), place.group(1)] if place else []
         candidates += [text[:length] for length in (2, 3, 4) if has_cjk(text[:length])]  # names usually come first
+        sounded = set(candidates)  # homophones are looked for only where a name is likely: 有多少人 sounds like many
         candidates += re.findall(r"[\u4e00-\u9fff]{2,4}", text)[:3] + re.findall(r"[a-z]{5,}", text.lower())
         best: dict[int, float] = {}
 
@@ -187,6 +188,8 @@ class Understander:
             else:
                 names, _ = self._fuzzy_choices({"b:" + pair for pair in bigrams(candidate)})
                 consider(candidate, names, _FUZZY_CUTOFF, candidate)
+                if candidate not in sounded:
+                    continue
                 spelled = pinyin(candidate)
                 _, spellings = self._fuzzy_choices(pinyin_ends(spelled))
                 consider(spelled, spellings, 90, candidate, penalty=1)  # homophones: 背子乡 → 背孜乡

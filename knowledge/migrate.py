@@ -1,7 +1,8 @@
 """Upgrading a knowledge base of an older schema in place, from the rows it stores.
 
-Schemas 3 and 4 hold the same reports, sentences and facts as schema 5; they lack the counts that schema 5
-keeps at write time (``words`` and the totals in ``meta``, ``ranked_counts``). Those are counted here once.
+Schemas 3 to 5 hold the same reports, sentences and facts as schema 6. Schemas 3 and 4 lack counts kept at write
+time (``words`` and the totals in ``meta``, ``ranked_counts``): counted here once. Schema 5 lacks the index that
+rankings walk (``FACTS_BY_AMOUNT``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,20 @@ group by 1, 2, 3
 """
 
 
-def migrate(connection: sqlite3.Connection) -> None:
-    """Bring the knowledge base on ``connection`` (schema 3 or 4, inside a write transaction) to schema 5."""
-    from knowledge.schema import SCHEMA_VERSION
+def migrate(connection: sqlite3.Connection, version: str) -> None:
+    """Bring the knowledge base on ``connection`` (of schema ``version``, 3 to 5, inside a write transaction) to
+    this version's schema."""
+    from knowledge.schema import FACTS_BY_AMOUNT, SCHEMA_VERSION
 
+    if version in ("3", "4"):
+        _count(connection)
+    connection.execute("drop index if exists idx_facts_metric_value")
+    connection.execute(FACTS_BY_AMOUNT)
+    connection.execute("update meta set value = ? where key = 'schema_version'", [SCHEMA_VERSION])
+
+
+def _count(connection: sqlite3.Connection) -> None:
+    """Count what ``Writer`` keeps as it writes: the ``words`` table, the totals in ``meta``, ``ranked_counts``."""
     connection.execute("drop table if exists words")
     connection.execute("create table words (word text primary key, sentences integer not null, "
                        "facts integer not null) without rowid")
@@ -44,7 +55,6 @@ def migrate(connection: sqlite3.Connection) -> None:
     for year, where in (("r.year", "1"), ("0", "r.latest = 1")):
         for unit_class in ("f.unit_class", "''"):
             connection.execute(_RANKED.format(unit_class=unit_class, year=year, where=where))
-    connection.execute("update meta set value = ? where key = 'schema_version'", [SCHEMA_VERSION])
 
 
 def _chunks(cursor: sqlite3.Cursor):

@@ -14,8 +14,11 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-SCHEMA_VERSION = "5"
-MIGRATES_FROM = ("3", "4")  # these differ from 5 only in the counts kept at write time (``words``, ``ranked_counts``)
+SCHEMA_VERSION = "6"
+MIGRATES_FROM = ("3", "4", "5")  # these differ from 6 only in what is derived from the rows (knowledge.migrate)
+# Rankings walk a metric's figures from the largest (or smallest) straight off this index: no sort of them all.
+# Queries must order by exactly this expression for SQLite to use it.
+FACTS_BY_AMOUNT = "create index if not exists facts_by_amount on facts (metric, coalesce(value, lower))"
 BUSY_SECONDS = 60  # how long a reader or writer waits for another writer (a bot upload during a build)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _OUR_TABLES = {"meta", "townships", "reports", "sentences", "facts"}
@@ -85,7 +88,7 @@ def check_schema(connection: sqlite3.Connection, path: Path) -> bool:
     if version in MIGRATES_FROM:
         from knowledge.migrate import migrate  # only ever needed once per knowledge base
 
-        migrate(connection)
+        migrate(connection, version)
         return True
     newer = version.isdigit() and int(version) > int(SCHEMA_VERSION)
     raise KnowledgeBaseError(f"{path} was built by {'a newer' if newer else 'an older'} version of township-bot "

@@ -24,7 +24,7 @@ from knowledge.aliases import county_short, fuzzy_keys, pinyin, short_name, town
 from knowledge.quantities import unit_class
 from knowledge.facts import Fact
 from knowledge.report import Report
-from knowledge.schema import BUSY_SECONDS, SCHEMA_VERSION, check_file, check_schema, schema_version
+from knowledge.schema import BUSY_SECONDS, FACTS_BY_AMOUNT, SCHEMA_VERSION, check_file, check_schema, schema_version
 from knowledge.segment import LookupSegmenter, Segmenter
 from knowledge.vocabulary import metrics
 from knowledge.wordstats import WordCounts
@@ -315,7 +315,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
          "scope": str, "name": str, "label": str, "lead": str, "tail": str, "offset": int, "words": str},
         pk="id", foreign_keys=[("report_id", "reports", "id"), ("sentence_id", "sentences", "id")],
     )
-    db["facts"].create_index(["metric", "value"])  # rankings walk a metric's figures from the largest
+    db.execute(FACTS_BY_AMOUNT)
     db["facts"].create_index(["report_id"])
     # Rankings over open labels (哪个镇法律咨询人次最多) find their candidate figures through this index.
     db["facts"].enable_fts(["words"], tokenize="unicode61", create_triggers=True)

@@ -70,11 +70,18 @@ def test_an_empty_file_is_filled_by_a_build_and_refused_by_ask_until_then(tmp_pa
     assert "6名" in run_cli("--db", str(db), "ask", QUESTION).stdout
 
 
-def as_schema_4(db) -> None:
-    """Turn a knowledge base into what schema 4 wrote: no ranked_counts (schema 3 had no words table either)."""
+def as_schema(db, version: str) -> None:
+    """Turn a knowledge base into what an older version wrote: schema 5 sorted rankings by a plain index, 4 had
+    no ranked_counts either, 3 no words table nor totals."""
     connection = sqlite3.connect(db)
-    connection.execute("drop table ranked_counts")
-    connection.execute("update meta set value = '4' where key = 'schema_version'")
+    connection.execute("drop index facts_by_amount")
+    connection.execute("create index idx_facts_metric_value on facts (metric, value)")
+    if version in ("3", "4"):
+        connection.execute("drop table ranked_counts")
+    if version == "3":
+        connection.execute("drop table words")
+        connection.execute("delete from meta where key in ('sentence_rows', 'sentence_tokens', 'figures')")
+    connection.execute("update meta set value = ? where key = 'schema_version'", [version])
     connection.commit()
     connection.close()
 
@@ -83,21 +90,17 @@ def table(db, sql):
     return sorted(sqlite3.connect(db).execute(sql).fetchall())
 
 
+@pytest.mark.parametrize("version", ["3", "4", "5"])
 @pytest.mark.parametrize("command", ["ask", "build"])
-def test_an_older_schema_is_migrated_in_place_to_the_counts_a_build_keeps(tmp_path, seeds_db, command):
+def test_an_older_schema_is_migrated_in_place_to_what_a_build_writes(tmp_path, seeds_db, command, version):
     db = tmp_path / "kb.db"
     shutil.copy(seeds_db, db)
-    as_schema_4(db)
-    connection = sqlite3.connect(db)
-    connection.execute("drop table words")
-    connection.execute("delete from meta where key in ('sentence_rows', 'sentence_tokens', 'figures')")
-    connection.execute("update meta set value = '3' where key = 'schema_version'")
-    connection.commit()
-    connection.close()
+    as_schema(db, version)
     args = ["ask", "哪个乡镇人民调解员最多"] if command == "ask" else ["build", str(bundled_seeds())]
     done = run_cli("--db", str(db), *args)
     assert done.returncode == 0, done.stderr
-    for sql in ("select * from words", "select * from ranked_counts", "select * from meta where key != 'built_at'"):
+    for sql in ("select * from words", "select * from ranked_counts", "select * from meta where key != 'built_at'",
+                "select name, sql from sqlite_master where type = 'index'"):
         assert table(db, sql) == table(seeds_db, sql)
     assert table(db, "select value from meta where key = 'schema_version'") == [(SCHEMA_VERSION,)]
 
