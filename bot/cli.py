@@ -71,25 +71,29 @@ def _build(args: argparse.Namespace) -> int:
     db_path = args.db or _default_build_target()
     paths = args.paths or [bundled_seeds()]
     started = time.perf_counter()
-    from tqdm import tqdm
-
     from knowledge.ingest import ingest
 
-    bar = tqdm(unit=" files", disable=not sys.stderr.isatty(), leave=False, file=sys.stderr)
+    bar = None
+    if sys.stderr.isatty():  # a bar on a terminal; in a log, each file's line as it is done is the progress
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" files", leave=False, file=sys.stderr)
 
     def progress(result, total: int) -> None:
-        bar.total = total
-        bar.update()
+        line = (f"✗ {result.error}" if result.failed else
+                f"✓ {result.township} {result.year}  facts {result.facts:3d}  {result.status:9s} {result.path}")
+        if bar is not None:
+            bar.total = total
+            bar.update()
+            bar.write(line, file=sys.stderr if result.failed else sys.stdout)
+        else:
+            print(line, file=sys.stderr if result.failed else sys.stdout, flush=True)
 
     try:
         results = ingest(paths, db_path, progress)
     finally:
-        bar.close()
-    for result in results:
-        if result.failed:
-            print(f"✗ {result.error}", file=sys.stderr)
-        else:
-            print(f"✓ {result.township} {result.year}  facts {result.facts:3d}  {result.status:9s} {result.path}")
+        if bar is not None:
+            bar.close()
     failed = sum(result.failed for result in results)
     if not results:
         print("township-bot: no report files found in " + ", ".join(map(str, paths)), file=sys.stderr)

@@ -201,9 +201,9 @@ class Writer:
                                       [header.township]).fetchone()
         short = short_name(header.township)
         record = {"name": header.township, "short": short, "county": header.county,
-                  "county_short": county_short(header.county), "city": header.city, "province": header.province,
-                  "pinyin": pinyin(short)}
+                  "county_short": county_short(header.county), "city": header.city, "province": header.province}
         if row is None:
+            record["pinyin"] = pinyin(short)
             township_id = self.db["townships"].insert(record).last_pk
         else:
             # A later report may say more about where the township is; never forget what an earlier one said.
@@ -211,6 +211,8 @@ class Writer:
             for index, key in enumerate(("county", "city", "province"), 1):
                 record[key] = record[key] or row[index]
             record["county_short"] = county_short(record["county"])
+            if tuple(record[key] for key in ("county", "city", "province")) == tuple(row[1:]):
+                return township_id  # nothing new: its names, aliases and keys are stored (pinyin takes 0.3 s to load)
             self.db["townships"].update(township_id, record)
         self.connection.executemany(
             "insert or ignore into aliases (alias, township_id, kind) values (?, ?, ?)",
