@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sqlite3
 import sys
 import time
@@ -23,12 +24,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(encoding="utf-8", errors="replace")  # replies are UTF-8 whatever the locale says
+    if args.command != "serve":  # the Telegram bot stops itself cleanly on SIGTERM
+        signal.signal(signal.SIGTERM, _stop)
     try:
         return args.run(args)
     except BrokenPipeError:
         return 0
-    except KeyboardInterrupt:
-        print("township-bot: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: an unfinished build has been rolled back by now
+        print("township-bot: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
     except (FileNotFoundError, RuntimeError) as error:
         print(f"township-bot: {error}", file=sys.stderr)
@@ -37,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"township-bot: the knowledge base is damaged ({error}); rebuild it: township-bot --db FILE build FOLDER",
               file=sys.stderr)
         return 1
+
+
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: a build's transaction rolls back, files close
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.fingerprint import parser_fingerprint
-from knowledge.reading import SUPPORTED_SUFFIXES, ReadError, read_text
+from knowledge.reading import SUPPORTED_SUFFIXES, ReadError, read_file, read_text
 from knowledge.report import ParseError, Report, parse_report
 from knowledge.segment import LookupSegmenter, Segmenter, lexicon_path
 from knowledge.store import Prepared, Writer, prepare
@@ -43,16 +44,27 @@ class FileResult:
         return self.status == "failed"
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """The report files named by ``paths``: files as given, folders searched recursively for supported files."""
+def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
+    """The report files named by ``paths`` (files as given, folders searched recursively for supported files),
+    and a failed result for each folder that could not be searched (so that none is skipped silently)."""
     found: list[Path] = []
+    unreadable: list[FileResult] = []
+
+    def cannot_list(error: OSError) -> None:
+        folder = Path(error.filename or "?")
+        unreadable.append(FileResult(folder, "failed", error=f"{folder}: cannot read the folder "
+                                                              f"({error.strerror or error}); its reports were not read"))
+
     for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                                and not p.name.startswith(".")))
-        else:
+        if not path.is_dir():
             found.append(path)
-    return found
+            continue
+        for folder, subfolders, names in os.walk(path, onerror=cannot_list):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            found.extend(Path(folder) / name for name in sorted(names)
+                         if Path(name).suffix.lower() in SUPPORTED_SUFFIXES and not name.startswith(".")
+                         and (Path(folder) / name).is_file())
+    return found, unreadable
 
 
 def read_report(path: Path, data: bytes | None = None, name: str | None = None) -> Report:
@@ -77,10 +89,8 @@ def _prepare_file(path: Path, segmenter: LookupSegmenter | None = None) -> Prepa
     """
     global _segmenter
     try:
-        data = path.read_bytes()
+        data = read_file(path)
         report = read_report(path, data)
-    except OSError as error:
-        return f"{path.name}: cannot read the file ({error.strerror or error})"
     except (ReadError, ParseError) as error:
         return str(error)
     if segmenter is None:
@@ -97,8 +107,16 @@ def _prepared(paths: list[Path]) -> Iterator[Prepared | str]:
     if len(paths) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
         yield from map(_prepare_file, paths)
         return
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+    pool = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_leave_interrupts_to_the_parent)
+    try:
         yield from pool.map(_prepare_file, paths, chunksize=16)
+    finally:  # stopped early (Ctrl-C, a failed write): drop the queued files rather than parse them all first
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """In a build worker: Ctrl-C goes to the whole process group; the parent alone stops the build."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult, int], None] | None = None
@@ -109,7 +127,7 @@ def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult,
     fails or is interrupted, nothing is stored. ``progress`` is called once per file as it is done, with
     the number of files in all.
     """
-    files = collect_files(paths)
+    files, unreadable = collect_files(paths)
     results: list[FileResult] = []
 
     def done(result: FileResult) -> None:
@@ -117,12 +135,15 @@ def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult,
         if progress:
             progress(result, len(files))
 
+    for result in unreadable:
+        if progress:
+            progress(result, len(files))
     with Writer(db_path) as writer:
         todo = []
         for path in files:
             try:
-                stored = writer.stored_file(file_digest(path.read_bytes()))
-            except OSError:
+                stored = writer.stored_file(file_digest(read_file(path)))
+            except ReadError:
                 stored = None  # reading it again says what is wrong
             if stored is None:
                 todo.append(path)
@@ -136,7 +157,7 @@ def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult,
             status = writer.write(prepared).status
             done(FileResult(path, status, header.township, header.year, len(prepared.report.facts)))
     order = {path: index for index, path in enumerate(files)}
-    return sorted(results, key=lambda result: order[result.path])
+    return unreadable + sorted(results, key=lambda result: order[result.path])
 
 
 def ingest_upload(name: str, data: bytes, db_path: Path) -> FileResult:

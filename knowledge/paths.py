@@ -44,9 +44,10 @@ def ensure_database(db_path: Path | None) -> Path:
     if db_path is not None:
         return db_path
     path = default_database()
-    if not path.exists() and "TOWNSHIP_BOT_DB" not in os.environ:
+    if not path.exists() and not os.environ.get("TOWNSHIP_BOT_DB"):
         from knowledge.ingest import ingest
 
+        _remove_stale_scratch(path.parent)
         scratch = path.with_name(f"{path.name}.{os.getpid()}.building")  # appears whole or not at all
         try:
             failures = [result for result in ingest([bundled_seeds()], scratch) if result.failed]
@@ -56,3 +57,21 @@ def ensure_database(db_path: Path | None) -> Path:
         finally:
             scratch.unlink(missing_ok=True)
     return path
+
+
+def _remove_stale_scratch(folder: Path) -> None:
+    """Remove the half-built knowledge bases (``NAME.PID.building``) of processes that were killed."""
+    for scratch in folder.glob("*.building*"):
+        pid = scratch.name.split(".building")[0].rsplit(".", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            scratch.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

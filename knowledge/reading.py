@@ -1,16 +1,21 @@
-"""Files to text: .txt (UTF-8 or GB18030/GBK, detected), .docx and saved .html pages.
+"""Files to text: .txt (UTF-8, UTF-16 or GB18030/GBK, detected), .docx and saved .html pages.
 
 Every failure is a ``ReadError`` whose message names the file and says what is wrong in one line.
+Real reports are 3–30 KB of text; a file of more than ``MAX_TEXT_BYTES`` of text is refused, so that a stray
+log or a whole website saved as one page never holds the knowledge base's write lock for minutes.
 """
 
 from __future__ import annotations
 
+import stat
 import zipfile
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".html", ".htm")
+MAX_TEXT_BYTES = 2 * 2**20  # of text (UTF-8) in one report
+MAX_FILE_BYTES = 20 * 2**20  # of a file as stored (a .docx with pictures, a saved page with its markup)
 
 
 class ReadError(Exception):
@@ -25,19 +30,48 @@ def read_text(path: Path, data: bytes | None = None) -> str:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         raise ReadError(f"{path.name}: PDF reports are not supported yet; send .txt, .docx or .html")
+    if suffix == ".doc":
+        raise ReadError(f"{path.name}: the old Word format (.doc) cannot be read; open it in Word or WPS, "
+                        f"save it as .docx and send that")
     if suffix not in SUPPORTED_SUFFIXES:
         raise ReadError(f"{path.name}: unsupported file type {suffix or '(none)'}; send .txt, .docx or .html")
     if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise ReadError(f"{path.name}: cannot read the file ({error.strerror or error})") from error
+        data = read_file(path)
     if not data.strip():
         raise ReadError(f"{path.name}: the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise ReadError(f"{path.name}: {_size(len(data))} is too large for a report (at most {_size(MAX_FILE_BYTES)})")
     if suffix == ".docx":
-        return _docx_text(path, data)
-    text = decode(data, path.name)
-    return _html_text(text) if suffix in (".html", ".htm") else text
+        text = _docx_text(path, data)
+    else:
+        text = decode(data, path.name)
+        text = _html_text(text) if suffix in (".html", ".htm") else text
+    if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise ReadError(f"{path.name}: {_size(len(text.encode('utf-8')))} of text, more than a report has "
+                        f"(at most {_size(MAX_TEXT_BYTES)}; reports are 3–30 KB): split it or check that it is a report")
+    return text
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of the regular file at ``path``; ``ReadError`` for a folder, a pipe or device, or a read error.
+
+    (Reading a FIFO named report.txt would wait for a writer forever.)
+    """
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe, socket or device)"
+            raise ReadError(f"{path.name}: {kind}, not a report file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ReadError(f"{path.name}: {_size(path.stat().st_size)} is too large for a report "
+                            f"(at most {_size(MAX_FILE_BYTES)})")
+        return path.read_bytes()
+    except OSError as error:
+        raise ReadError(f"{path.name}: cannot read the file ({error.strerror or error})") from error
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.1f} MB" if count >= 2**20 else f"{count / 1024:.0f} KB"
 
 
 def decode(data: bytes, name: str = "input") -> str:
@@ -45,6 +79,8 @@ def decode(data: bytes, name: str = "input") -> str:
 
     A UTF-8 file cut inside its last character still reads; bytes that are no text raise ``ReadError``.
     """
+    if text := _utf16_text(data):
+        return text
     if b"\x00" in data[:4096]:
         raise ReadError(f"{name}: this is a binary file, not text")
     try:
@@ -62,6 +98,25 @@ def decode(data: bytes, name: str = "input") -> str:
     return str(best)
 
 
+def _utf16_text(data: bytes) -> str | None:
+    """The text of UTF-16 bytes (with a byte-order mark, or without one: then three in four zero bytes of the start
+    stand at even offsets or at odd ones, and the text decodes to printable characters); else None."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    else:
+        head = data[:4096]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if min(even, odd) * 3 > max(even, odd) or not (even or odd):  # (一 is 00 4e: some on the other side)
+            return None
+        encoding = "utf-16-le" if odd > even else "utf-16-be"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    printable = sum(char.isprintable() or char.isspace() for char in text[:2000])
+    return text.lstrip("\ufeff") if printable >= 0.95 * len(text[:2000]) else None
+
+
 def _docx_text(path: Path, data: bytes) -> str:
     import io
 
@@ -69,9 +124,19 @@ def _docx_text(path: Path, data: bytes) -> str:
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as error:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as error:
         raise ReadError(f"{path.name}: not a readable .docx file (damaged, truncated or another format)") from error
+    if unpacked > 10 * MAX_FILE_BYTES:  # a zip bomb, or a document no township writes
+        raise ReadError(f"{path.name}: unpacks to {_size(unpacked)}, too large for a report")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except PackageNotFoundError as error:
+        raise ReadError(f"{path.name}: not a readable .docx file (damaged, truncated or another format)") from error
+    except Exception as error:  # noqa: BLE001 - python-docx and lxml raise many kinds on a damaged file
+        raise ReadError(f"{path.name}: a damaged .docx file ({type(error).__name__}: {str(error)[:80]}); "
+                        f"open it in Word or WPS and save it again") from error
     lines = [paragraph.text for paragraph in document.paragraphs]
     for table in document.tables:
         for row in table.rows:

@@ -81,6 +81,7 @@ class Writer:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         check_file(self.path)
+        self._created = not self.path.exists()  # removed again if nothing is written to it
         self.connection = sqlite3.connect(self.path, isolation_level=None)
         self.connection.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
         self.db = sqlite_utils.Database(self.connection)
@@ -114,7 +115,12 @@ class Writer:
             else:  # failed, or nothing new: the file stays exactly as it was
                 self.connection.execute("rollback")
         finally:
+            empty = self._created and not self.connection.execute("select count(*) from sqlite_master").fetchone()[0]
             self.connection.close()
+            if empty:  # this write created the file and left nothing in it: no empty file left behind
+                for litter in (self.path, self.path.with_name(self.path.name + "-wal"),
+                               self.path.with_name(self.path.name + "-shm")):
+                    litter.unlink(missing_ok=True)
 
     def _write_word_counts(self) -> None:
         words = self._words

@@ -8,13 +8,18 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, run_cli
+from knowledge.ingest import ingest, read_report
 from knowledge.paths import bundled_seeds
+from knowledge.reading import MAX_TEXT_BYTES, ReadError
 from knowledge.schema import SCHEMA_VERSION
 
 QUESTION = "湘江源有多少人民调解员"
@@ -137,3 +142,107 @@ def test_small_talk_in_a_conversation_gets_a_greeting_and_does_not_repeat_the_la
     assert "6名" in replies[0]
     assert all("6名" not in reply and "你好" in reply for reply in replies[1:2])
     assert "6名" not in replies[2]
+
+
+SEED = bundled_seeds() / "2024-hunan-xiangjiangyuan.txt"
+
+
+def seed_docx(path) -> None:
+    import docx
+
+    document = docx.Document()
+    for line in SEED.read_text(encoding="utf-8").splitlines():
+        document.add_paragraph(line)
+    document.save(path)
+
+
+def rezip(source, target, changes: dict) -> None:
+    """Copy the .docx ``source`` to ``target`` with some of its parts' bytes replaced."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for item in old.infolist():
+            new.writestr(item, changes.get(item.filename, old.read(item.filename)))
+
+
+def test_damaged_docx_files_fail_one_line_each_and_the_good_files_are_stored(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    seed_docx(tmp_path / "good.docx")
+    whole = zipfile.ZipFile(tmp_path / "good.docx").read("word/document.xml")
+    rezip(tmp_path / "good.docx", folder / "junk-types.docx", {"[Content_Types].xml": b"<Types><junk"})
+    rezip(tmp_path / "good.docx", folder / "cut-document.docx", {"word/document.xml": whole[: len(whole) // 2]})
+    shutil.copy(bundled_seeds() / "2023-henan-lushan-beizi.txt", folder)
+    db = tmp_path / "kb.db"
+    done = run_cli("--db", str(db), "build", str(folder))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    failures = done.stderr.strip().splitlines()
+    assert len(failures) == 2 and {"junk-types.docx", "cut-document.docx"} == {
+        name for name in ("junk-types.docx", "cut-document.docx") for line in failures if name in line}
+    assert "背孜乡" in run_cli("--db", str(db), "ask", "背孜乡有多少执法人员").stdout
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_report_reads_like_its_utf8_original(tmp_path, encoding):
+    path = tmp_path / SEED.name
+    path.write_bytes(SEED.read_text(encoding="utf-8").encode(encoding))
+    assert read_report(path).body.sentences == read_report(SEED).body.sentences
+
+
+def test_a_file_with_more_text_than_a_report_is_refused_with_the_limit(tmp_path):
+    path = tmp_path / "huge.txt"
+    text = SEED.read_text(encoding="utf-8")
+    path.write_text(text * (MAX_TEXT_BYTES // len(text.encode("utf-8")) + 1), encoding="utf-8")
+    with pytest.raises(ReadError, match="2.0 MB"):
+        read_report(path)
+
+
+def test_a_pipe_named_like_a_report_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "x.txt"
+    os.mkfifo(fifo)
+    done = run_cli("--db", str(tmp_path / "kb.db"), "build", str(fifo), str(SEED), timeout=30)
+    assert done.returncode == 1
+    assert "x.txt" in done.stderr and "not a regular file" in done.stderr
+    assert "湘江源瑶族乡 2024" in done.stdout
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failure_not_silence(tmp_path, monkeypatch):
+    # Tests run as root, who can list any folder: the refusal comes from os.scandir, as it would for another user.
+    folder = tmp_path / "reports"
+    (folder / "locked").mkdir(parents=True)
+    shutil.copy(SEED, folder)
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    results = ingest([folder], tmp_path / "kb.db")
+    [failed] = [result for result in results if result.failed]
+    assert "locked" in failed.error and "Permission denied" in failed.error
+    assert [result.township for result in results if not result.failed] == ["湘江源瑶族乡"]
+
+
+def test_a_build_keeps_the_knowledge_base_files_mode(tmp_path):
+    db = tmp_path / "kb.db"
+    assert run_cli("--db", str(db), "build", str(SEED)).returncode == 0
+    db.chmod(0o644)  # as the README's deployment has it: built by root, read by the bot's own user
+    assert run_cli("--db", str(db), "build", str(bundled_seeds())).returncode == 0
+    assert stat.S_IMODE(db.stat().st_mode) == 0o644
+
+
+def test_a_half_built_seeds_knowledge_base_of_a_killed_process_is_removed(tmp_path):
+    cache = tmp_path / "cache" / "township-bot"
+    cache.mkdir(parents=True)
+    stale = cache / "seeds-0123456789ab.db.999999999.building"
+    stale.write_bytes(b"half")
+    done = run_cli("ask", QUESTION, env={"XDG_CACHE_HOME": str(tmp_path / "cache"), "TOWNSHIP_BOT_DB": ""})
+    assert "6名" in done.stdout, done.stderr
+    assert not stale.exists()
+
+
+def test_an_old_word_file_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "report.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))
+    with pytest.raises(ReadError, match="save it as .docx"):
+        read_report(path)

@@ -4,6 +4,7 @@ Speed itself is measured by bench/scale.py, not asserted here; these tests check
 the same results as the plain ones and keep their promises (nothing rewritten, nothing parsed twice).
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -25,7 +26,8 @@ from knowledge.wordstats import tokens
 
 
 def rows(db, sql, params=()):
-    return sqlite3.connect(db).execute(sql, params).fetchall()
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        return connection.execute(sql, params).fetchall()
 
 
 def test_an_unchanged_file_is_not_parsed_again(tmp_path, monkeypatch):
@@ -114,11 +116,9 @@ def test_a_ranking_streamed_from_sql_agrees_with_checking_every_township(seeds_d
     assert reply.facts[0].township in {town for town, value in expected if value == expected[0][1]}
 
 
-def test_a_build_killed_half_way_leaves_the_knowledge_base_as_it_was(tmp_path):
-    db = tmp_path / "kb.db"
-    ingest([bundled_seeds()], db)
-    folder = tmp_path / "many"
-    for index in range(150):  # several seconds of work, so that the kill lands inside the build
+def many_reports(folder) -> None:
+    """750 new reports (the seeds in made-up years): several seconds of work, so that a kill lands in the build."""
+    for index in range(150):
         year = str(2030 + index % 60)
         (folder / str(index)).mkdir(parents=True)
         for path in bundled_seeds().glob("*.txt"):
@@ -126,13 +126,31 @@ def test_a_build_killed_half_way_leaves_the_knowledge_base_as_it_was(tmp_path):
             for old in ("2022", "2023", "2024"):
                 text = text.replace(old, year)
             (folder / str(index) / path.name).write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_build_stopped_half_way_leaves_the_knowledge_base_byte_identical_and_no_litter(tmp_path, how):
+    db = tmp_path / "kb.db"
+    ingest([bundled_seeds()], db)
+    before = db.read_bytes()
+    folder = tmp_path / "many"
+    many_reports(folder)
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "--db", str(db), "build", str(folder)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    time.sleep(3)
-    assert process.poll() is None, "the build ended before it could be killed"
-    os.killpg(process.pid, signal.SIGKILL)  # the command and its parsing workers
-    process.wait()
-    assert KnowledgeBase(db).stats()["reports"] == 5
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True)
+    assert process.stdout.readline().startswith("✓")  # writing has begun
+    if how == signal.SIGKILL:
+        os.killpg(process.pid, how)  # the command and its parsing workers
+    else:
+        process.send_signal(how)  # as systemd or kill would: the command alone
+    _, stderr = process.communicate(timeout=60)
+    assert db.read_bytes() == before
+    assert rows(db, "select count(*) from reports") == [(5,)]
+    if how == signal.SIGTERM:
+        assert process.returncode == 130 and stderr.strip().splitlines() == [
+            "township-bot: interrupted; nothing half-written was kept"]
+    assert subprocess.run([sys.executable, "-m", "bot.cli", "--db", str(db), "build", str(bundled_seeds())],
+                          cwd=ROOT, capture_output=True).returncode == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kb.db", "many"]  # no journal, WAL or scratch
 
 
 def counted_by_fts5(db) -> tuple[dict, dict, dict]:
