@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.figures import THRESHOLD, FigureMatcher, Match, Wanted, asked_unit, beside
 from bot.figures import data as figures_data
-from bot.understand import Question, Understander
+from bot.understand import Question, Understander, intents
 from knowledge.segment import LookupSegmenter, lexicon_path
 from knowledge.quantities import unit_class
 from knowledge.query import FactRow, KnowledgeBase, Township
@@ -556,6 +556,10 @@ class Answerer:
         year = self._report_year(town, q.year)
         sentences = [s for s in self.kb.sentences(self._report_id(town, year), (kind,))  # not the headings themselves
                      if len(s.text) > 15 and s.text.rstrip("。：:") != s.section.rstrip("。：:")]
+        if kind == "problems":  # …取得了一定的成效 leads into the problems; it is none of them
+            words = intents()["problem_sentences"]
+            sentences = [s for s in sentences if any(word in s.text for word in words["problem_words"])
+                         or not any(word in s.text for word in words["achievement_words"])]
         section, heading, english = {"problems": ("存在问题", "报告指出的问题", "problems"),
                                      "plans": ("下一步工作", "报告中的下一步工作安排", "plans")}[kind]
         if not sentences:

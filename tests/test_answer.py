@@ -228,3 +228,9 @@ def test_a_per_village_figure_is_shown_as_such_and_never_ranked_or_compared_agai
     ranked = answerer.answer("哪个乡镇调解员最多")
     assert "湘江源" in ranked.headline and "6名" in ranked.headline
     assert not any("四棵树" in line for line in ranked.lines) and "最多的是" not in ranked.headline
+
+
+def test_problems_are_quoted_without_the_sentence_that_leads_into_them(seeds_answerer):
+    reply = seeds_answerer.answer("武陵山镇存在哪些问题")
+    assert reply.answered and reply.quotes
+    assert "成效" not in reply.quotes[0].text and "不足" in reply.quotes[0].text
