@@ -7,6 +7,7 @@ log or a whole website saved as one page never holds the knowledge base's write 
 
 from __future__ import annotations
 
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -145,13 +146,25 @@ def _docx_text(path: Path, data: bytes) -> str:
 
 
 def _html_text(markup: str) -> str:
+    """The report in a saved web page: its title (without the site's name) and its article's blocks.
+
+    County sites put lists of links around the article (乡镇动态 naming other townships, 相关阅读): blocks that
+    are mostly link text are left out, so that the township and year come from the title and the article.
+    """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "iframe", "form"]):
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "aside"]):
         tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
+    for element in soup.find_all(["ul", "ol", "div", "td", "table", "section", "dl"]):
+        if element.decomposed:
+            continue
+        text = element.get_text("", strip=True)
+        linked = sum(len(link.get_text("", strip=True)) for link in element.find_all("a"))
+        if text and linked > 0.6 * len(text):
+            element.decompose()  # a list of links, not the report
     body = soup.body or soup
     blocks = []
     for element in body.find_all(["p", "h1", "h2", "h3", "h4", "div", "td", "li"]):
@@ -162,5 +175,13 @@ def _html_text(markup: str) -> str:
             blocks.append(text)
     if not blocks:
         return body.get_text("\n")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    title = _page_title(soup.title.get_text(" ", strip=True)) if soup.title else ""
     return "\n".join(([title] if title and title not in blocks[0] else []) + blocks)
+
+
+def _page_title(title: str) -> str:
+    """A page title without the site's name: 某某报告_江华瑶族自治县人民政府网 → 某某报告."""
+    parts = [part.strip() for part in re.split(r"\s*(?:_|\||｜| - | — |-{2,})\s*", title) if part.strip()]
+    parts = [part for part in parts if not re.search(r"(?:网|网站|门户|平台)$", part)]  # 人民政府网, 政务服务平台
+    named = [part for part in parts if "报告" in part]
+    return (named or parts or [""])[0]

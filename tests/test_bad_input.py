@@ -246,3 +246,21 @@ def test_an_old_word_file_is_refused_with_what_to_do(tmp_path):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))
     with pytest.raises(ReadError, match="save it as .docx"):
         read_report(path)
+
+
+def test_a_saved_page_is_filed_by_its_title_and_article_not_by_the_link_lists_around_it(tmp_path):
+    lines = SEED.read_text(encoding="utf-8").strip().splitlines()
+    side = "".join(f'<li><a href="/n{i}.html">大圩镇开展2023年法治宣传活动{i}</a></li>' for i in range(8))
+    related = "".join(f'<li><a href="/r{i}.html">码市镇2023年法治政府建设报告{i}</a></li>' for i in range(5))
+    page = (f"<html><head><title>{lines[0]}_江华瑶族自治县人民政府网</title></head><body>"
+            '<div class="top"><a href="/">首页</a> <a href="/gk">政务公开</a></div>'
+            f'<div class="side"><h3>乡镇动态</h3><ul>{side}</ul></div>'
+            '<div class="article">' + "".join(f"<p>{line}</p>" for line in lines) + "</div>"
+            f'<div class="related"><h3>相关阅读</h3><ul>{related}</ul></div></body></html>')
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    report = read_report(path)
+    assert (report.header.township, report.header.year) == ("湘江源瑶族乡", 2024)
+    text = "\n".join(sentence.text for sentence in report.body.sentences)
+    assert "大圩镇" not in text and "码市镇" not in text and "人民政府网" not in text
+    assert report.body.sentences == read_report(SEED).body.sentences
