@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import fuzz_questions
 from conftest import ROOT, run_cli
 from knowledge.ingest import ingest, read_report
 from knowledge.paths import bundled_seeds
@@ -264,3 +265,20 @@ def test_a_saved_page_is_filed_by_its_title_and_article_not_by_the_link_lists_ar
     text = "\n".join(sentence.text for sentence in report.body.sentences)
     assert "大圩镇" not in text and "码市镇" not in text and "人民政府网" not in text
     assert report.body.sentences == read_report(SEED).body.sentences
+
+
+def test_ten_thousand_generated_lines_get_one_valid_json_reply_each_and_no_crash(seeds_db):
+    """The property: whatever a line holds (bytes that are not UTF-8, control characters, 100,000 characters,
+    full-text search syntax), ``ask --json`` and ``chat --json`` give exactly one JSON reply for it."""
+    runs = {"ask": fuzz_questions.lines(6000, seed=1), "chat": fuzz_questions.lines(4000, seed=2)}
+    processes = {command: subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", str(seeds_db), command, "--json"], cwd=ROOT,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for command in runs}
+    outputs = {command: process.communicate(b"\n".join(runs[command]) + b"\n", timeout=600)
+               for command, process in processes.items()}
+    for command, (stdout, stderr) in outputs.items():
+        assert processes[command].returncode == 0, stderr.decode("utf-8", "replace")[-2000:]
+        assert not stderr
+        replies = [json.loads(line.decode("utf-8")) for line in stdout.split(b"\n") if line]
+        assert len(replies) == len(runs[command])
+        assert all(isinstance(reply["answered"], bool) and reply["text"] for reply in replies)
