@@ -71,7 +71,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: how to ask, with examples."""
     answer = _answerer(context).help(_english(update))
-    answer.notes.append("私聊时直接发问题即可；在群里用 /q 加问题。管理员可以发送报告文件（.txt .docx .html）来更新知识库。")
+    answer.notes.append("私聊时直接发问题即可；在群里用 /q 加问题。管理员可以发送报告文件（.txt .docx .pdf .html）来更新知识库。")
     await _reply(update, context, answer)
 
 
@@ -165,7 +165,7 @@ async def inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice and the like: say what the bot can read."""
     await _send(update.effective_message.reply_text,
-                "我只能读文字问题，例如：湘江源有多少人民调解员？（管理员可以发送报告文件：.txt .docx .html）")
+                "我只能读文字问题，例如：湘江源有多少人民调解员？（管理员可以发送报告文件：.txt .docx .pdf .html）")
 
 
 async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

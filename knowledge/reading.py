@@ -1,4 +1,4 @@
-"""Files to text: .txt (UTF-8, UTF-16 or GB18030/GBK, detected), .docx and saved .html pages.
+"""Files to text: .txt (UTF-8, UTF-16 or GB18030/GBK, detected), .docx, PDF with a text layer and saved .html pages.
 
 Every failure is a ``ReadError`` whose message names the file and says what is wrong in one line.
 Real reports are 3–30 KB of text; a file of more than ``MAX_TEXT_BYTES`` of text is refused, so that a stray
@@ -14,7 +14,8 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-SUPPORTED_SUFFIXES = (".txt", ".docx", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm")
+MAX_PDF_PAGES = 200
 MAX_TEXT_BYTES = 2 * 2**20  # of text (UTF-8) in one report
 MAX_FILE_BYTES = 20 * 2**20  # of a file as stored (a .docx with pictures, a saved page with its markup)
 
@@ -29,13 +30,11 @@ def read_text(path: Path, data: bytes | None = None) -> str:
     Raises ``ReadError`` for an empty, binary, undecodable or unsupported file.
     """
     suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        raise ReadError(f"{path.name}: PDF reports are not supported yet; send .txt, .docx or .html")
     if suffix == ".doc":
         raise ReadError(f"{path.name}: the old Word format (.doc) cannot be read; open it in Word or WPS, "
                         f"save it as .docx and send that")
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ReadError(f"{path.name}: unsupported file type {suffix or '(none)'}; send .txt, .docx or .html")
+        raise ReadError(f"{path.name}: unsupported file type {suffix or '(none)'}; send .txt, .docx, .pdf or .html")
     if data is None:
         data = read_file(path)
     if not data.strip():
@@ -44,6 +43,8 @@ def read_text(path: Path, data: bytes | None = None) -> str:
         raise ReadError(f"{path.name}: {_size(len(data))} is too large for a report (at most {_size(MAX_FILE_BYTES)})")
     if suffix == ".docx":
         text = _docx_text(path, data)
+    elif suffix == ".pdf":
+        text = _pdf_text(path, data)
     else:
         text = decode(data, path.name)
         text = _html_text(text) if suffix in (".html", ".htm") else text
@@ -143,6 +144,52 @@ def _docx_text(path: Path, data: bytes) -> str:
         for row in table.rows:
             lines.append(" | ".join(cell.text for cell in row.cells))
     return "\n".join(lines)
+
+
+def _pdf_text(path: Path, data: bytes) -> str:
+    """The text layer of a PDF, its lines joined back into paragraphs (a PDF breaks lines where the page does)."""
+    import io
+    import logging
+
+    import pypdf
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on odd but readable files are no news here
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ReadError(f"{path.name}: the PDF is protected by a password; send it without one")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise ReadError(f"{path.name}: {len(reader.pages)} pages, more than a report has (at most {MAX_PDF_PAGES})")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except ReadError:
+        raise
+    except Exception as error:  # noqa: BLE001 - pypdf raises many kinds on a damaged file
+        raise ReadError(f"{path.name}: a damaged PDF ({type(error).__name__}); save it again or send .docx") from error
+    lines = [line.strip() for page in pages for line in page.splitlines() if line.strip()]
+    if sum(len(line) for line in lines) < 20:
+        raise ReadError(f"{path.name}: this PDF has no text layer (a scanned image); send the report as .docx or "
+                        f".txt, or a PDF saved from Word or WPS")
+    # A line that reaches the right margin was wrapped by the page: the next line goes on its paragraph.
+    widths = sorted(map(_width, lines))
+    full = widths[int(len(widths) * 0.9)]
+    paragraphs: list[str] = []
+    wrapped = False
+    for line in lines:
+        if wrapped and not _HEADING.match(line):
+            paragraphs[-1] += line
+        else:
+            paragraphs.append(line)
+        wrapped = _width(line) >= 0.9 * full and not re.search(r"[。！？；]$", line)
+    return "\n".join(paragraphs)
+
+
+def _width(line: str) -> int:
+    """How wide a line is drawn: Chinese characters twice as wide as Latin letters and digits."""
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in line)
+
+
+# A line that starts a heading or an item (一、 （二） 3. 第四): never glued to the line before it
+_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+)")
 
 
 def _html_text(markup: str) -> str:

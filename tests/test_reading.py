@@ -115,3 +115,46 @@ def test_texts_that_are_not_township_reports(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ParseError, match=message):
         read_report(path)
+
+
+def write_pdf(path, lines: list[str], width: float = 380) -> None:
+    """A PDF with a text layer, as Word or WPS saves one: each line wrapped where it reaches ``width`` points."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    drawn = []
+    for line in lines:
+        while line:
+            cut = 1
+            while cut < len(line) and pdfmetrics.stringWidth(line[:cut + 1], "STSong-Light", 11) <= width:
+                cut += 1
+            drawn.append(line[:cut])
+            line = line[cut:]
+    page = canvas.Canvas(str(path))
+    for index, text in enumerate(drawn):
+        if index % 45 == 0 and index:
+            page.showPage()
+        page.setFont("STSong-Light", 11)
+        page.drawString(40, 800 - 16 * (index % 45), text)
+    page.save()
+
+
+def test_a_pdf_with_a_text_layer_reads_as_its_text_with_the_lines_joined_back(tmp_path):
+    path = tmp_path / "report.pdf"
+    write_pdf(path, [line for line in SEED_TEXT.splitlines() if line.strip()])
+    report = read_report(path)
+    assert (report.header.township, report.header.year) == ("湘江源瑶族乡", 2024)
+    assert [s.text for s in report.body.sentences] == [s.text for s in read_report(SEED).body.sentences]
+
+
+def test_a_scanned_pdf_without_a_text_layer_is_refused_with_the_reason(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "scan.pdf"
+    page = canvas.Canvas(str(path))
+    page.rect(40, 40, 500, 700, fill=1)  # a picture of a page, no text
+    page.save()
+    with pytest.raises(ReadError, match="no text layer"):
+        read_text(path)

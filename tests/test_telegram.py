@@ -201,7 +201,8 @@ def test_an_admin_upload_is_read_audited_and_answered_from(fake, bot, kb, tmp_pa
 @pytest.mark.parametrize("name, data, says", [
     ("garbage.txt", bytes(range(256)) * 40, "没有读入"),
     ("empty.txt", b"", "空的"),
-    ("scan.pdf", b"%PDF-1.4 fake", "只接受"),
+    ("scan.pdf", b"%PDF-1.4 fake", "没有读入"),
+    ("notes.xlsx", b"PK\x03\x04 fake", "只接受"),
     ("notes.txt", "今天开会，讨论了工作。".encode(), "没有读入"),
 ])
 def test_a_bad_upload_gets_a_clear_reply_and_changes_nothing(fake, bot, kb, name, data, says):
