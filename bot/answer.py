@@ -119,6 +119,11 @@ class Answerer:
         """Answer ``question``; ``conversation`` then holds its township, year and topic, answered or not."""
         reply = self._dispatch(question)
         reply.question = text
+        year = question.year
+        if year and any(fact.year != year for fact in reply.facts) and f"{year}年的报告" not in reply.headline:
+            # a ranking or comparison of a year some townships have no report of: the first line says so too
+            reply.headline += self._say(question, f"（有的乡镇没有{year}年的报告，见每行的年份）",
+                                        f" (some townships have no {year} report; see each line's year)")
         if conversation is not None and not question.ambiguous and question.intent not in ("list_towns", "help", "greeting"):
             conversation.townships = question.townships or conversation.townships
             conversation.year = question.year or conversation.year

@@ -234,3 +234,9 @@ def test_problems_are_quoted_without_the_sentence_that_leads_into_them(seeds_ans
     reply = seeds_answerer.answer("武陵山镇存在哪些问题")
     assert reply.answered and reply.quotes
     assert "成效" not in reply.quotes[0].text and "不足" in reply.quotes[0].text
+
+
+@pytest.mark.parametrize("question", ["哪个乡镇2020年发放宣传资料最多", "比较湘江源和四棵树镇2020年的执法证",
+                                      "湘江源2020年有多少执法车", "湘江源2020年存在哪些问题"])
+def test_every_kind_of_reply_says_when_the_asked_year_has_no_report(seeds_answerer, question):
+    assert "2020年的报告" in seeds_answerer.answer(question).headline
