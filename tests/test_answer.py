@@ -240,3 +240,9 @@ def test_problems_are_quoted_without_the_sentence_that_leads_into_them(seeds_ans
                                       "湘江源2020年有多少执法车", "湘江源2020年存在哪些问题"])
 def test_every_kind_of_reply_says_when_the_asked_year_has_no_report(seeds_answerer, question):
     assert "2020年的报告" in seeds_answerer.answer(question).headline
+
+
+@pytest.mark.parametrize("question", ["莲池镇有多少村干部", "莲池镇有多少村民"])
+def test_a_stray_village_word_does_not_pick_the_villages_figure(seeds_answerer, question):
+    reply = seeds_answerer.answer(question)
+    assert "行政村" not in reply.headline and not re.search(r"\d+\s*个", reply.headline), reply.headline

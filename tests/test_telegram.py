@@ -361,3 +361,25 @@ def ask_document(fake, name, data, user_id):
 def _with_users(bot, *users) -> Settings:
     settings = bot.application.bot_data["settings"]
     return Settings(**{**settings.__dict__, "allowed_users": frozenset(users)})
+
+
+def test_a_damaged_docx_upload_gets_the_reason_and_an_audit_line(fake, bot, kb, tmp_path):
+    import io
+    import zipfile
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("2024年湘江源瑶族乡法治政府建设工作情况报告")
+    whole = io.BytesIO()
+    document.save(whole)
+    junk = io.BytesIO()
+    with zipfile.ZipFile(whole) as old, zipfile.ZipFile(junk, "w") as new:
+        for item in old.infolist():
+            new.writestr(item, b"<Types><junk" if item.filename == "[Content_Types].xml" else old.read(item))
+    before = hashlib.sha256(kb.read_bytes()).hexdigest()
+    [reply] = ask_document(fake, "damaged.docx", junk.getvalue(), ADMIN)
+    assert "damaged.docx" in reply["text"] and "没有读入" in reply["text"]
+    [record] = [json.loads(line) for line in (tmp_path / "uploads.log").read_text("utf-8").splitlines()]
+    assert record["file"] == "damaged.docx" and record["status"] == "failed"
+    assert hashlib.sha256(kb.read_bytes()).hexdigest() == before
