@@ -115,7 +115,10 @@ class Writer:
             else:  # failed, or nothing new: the file stays exactly as it was
                 self.connection.execute("rollback")
         finally:
-            empty = self._created and not self.connection.execute("select count(*) from sqlite_master").fetchone()[0]
+            try:
+                empty = self._created and not self.connection.execute("select count(*) from sqlite_master").fetchone()[0]
+            except sqlite3.Error:
+                empty = False
             self.connection.close()
             if empty:  # this write created the file and left nothing in it: no empty file left behind
                 for litter in (self.path, self.path.with_name(self.path.name + "-wal"),
