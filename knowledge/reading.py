@@ -47,7 +47,7 @@ def read_text(path: Path, data: bytes | None = None) -> str:
         text = _pdf_text(path, data)
     else:
         text = decode(data, path.name)
-        text = _html_text(text) if suffix in (".html", ".htm") else text
+        text = _html_text(text, path.name) if suffix in (".html", ".htm") else text
     if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
         raise ReadError(f"{path.name}: {_size(len(text.encode('utf-8')))} of text, more than a report has "
                         f"(at most {_size(MAX_TEXT_BYTES)}; reports are 3–30 KB): split it or check that it is a report")
@@ -192,11 +192,12 @@ def _width(line: str) -> int:
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+)")
 
 
-def _html_text(markup: str) -> str:
+def _html_text(markup: str, name: str = "page.html") -> str:
     """The report in a saved web page: its title (without the site's name) and its article's blocks.
 
     County sites put lists of links around the article (乡镇动态 naming other townships, 相关阅读): blocks that
     are mostly link text are left out, so that the township and year come from the title and the article.
+    When the title and the article name different townships or years, ``ReadError`` says so.
     """
     from bs4 import BeautifulSoup
 
@@ -223,7 +224,25 @@ def _html_text(markup: str) -> str:
     if not blocks:
         return body.get_text("\n")
     title = _page_title(soup.title.get_text(" ", strip=True)) if soup.title else ""
+    _check_page_agrees(name, title, "\n".join(blocks))
     return "\n".join(([title] if title and title not in blocks[0] else []) + blocks)
+
+
+def _check_page_agrees(name: str, title: str, article: str) -> None:
+    """Refuse a page whose title and article are about different townships or years (a page saved from the
+    wrong link): which of the two is the report cannot be told."""
+    from knowledge.cleaning import clean
+    from knowledge.header import parse_header
+    from knowledge.text import normalize
+
+    if not title:
+        return
+    by_title, by_article = (parse_header(clean(normalize(text))) for text in (title, article))
+    for what, said, written in (("township", by_title.township, by_article.township),
+                                ("year", by_title.year, by_article.year)):
+        if said and written and said != written:
+            raise ReadError(f"{name}: the page's title is about {said} but its article about {written} ({what}); "
+                            f"save the report's own page, or its text as .txt")
 
 
 def _page_title(title: str) -> str:

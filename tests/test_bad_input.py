@@ -282,3 +282,13 @@ def test_ten_thousand_generated_lines_get_one_valid_json_reply_each_and_no_crash
         replies = [json.loads(line.decode("utf-8")) for line in stdout.split(b"\n") if line]
         assert len(replies) == len(runs[command])
         assert all(isinstance(reply["answered"], bool) and reply["text"] for reply in replies)
+
+
+def test_a_page_whose_title_and_article_disagree_is_refused_with_both(tmp_path):
+    lines = SEED.read_text(encoding="utf-8").strip().splitlines()
+    page = ("<html><head><title>大圩镇2023年法治政府建设工作报告_江华瑶族自治县人民政府网</title></head><body>"
+            '<div class="article">' + "".join(f"<p>{line}</p>" for line in lines) + "</div></body></html>")
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    with pytest.raises(ReadError, match="大圩镇.*湘江源瑶族乡"):
+        read_report(path)
