@@ -128,7 +128,7 @@ def many_reports(folder) -> None:
             (folder / str(index) / path.name).write_text(text, encoding="utf-8")
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_a_build_stopped_half_way_leaves_the_knowledge_base_byte_identical_and_no_litter(tmp_path, how):
     db = tmp_path / "kb.db"
     ingest([bundled_seeds()], db)
@@ -141,11 +141,11 @@ def test_a_build_stopped_half_way_leaves_the_knowledge_base_byte_identical_and_n
     if how == signal.SIGKILL:
         os.killpg(process.pid, how)  # the command and its parsing workers
     else:
-        process.send_signal(how)  # as systemd or kill would: the command alone
+        process.send_signal(how)  # as systemd, kill or Ctrl-C would: the command first
     _, stderr = process.communicate(timeout=60)
     assert db.read_bytes() == before
     assert rows(db, "select count(*) from reports") == [(5,)]
-    if how == signal.SIGTERM:
+    if how != signal.SIGKILL:  # Ctrl-C or systemd's stop: one line, no traceback
         assert process.returncode == 130 and stderr.strip().splitlines() == [
             "township-bot: interrupted; nothing half-written was kept"]
     assert subprocess.run([sys.executable, "-m", "bot.cli", "--db", str(db), "build", str(bundled_seeds())],
