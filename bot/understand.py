@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from bot.english import in_report_words
 from bot.figures import data as figures_data
 from bot.figures import question_parts
-from knowledge.aliases import bigrams, county_short, one_off_keys, pinyin, pinyin_ends
+from knowledge.aliases import bigrams, county_short, one_off_keys, pinyin, pinyin_ends, spelling_keys
 from knowledge.query import KnowledgeBase, Township
 from knowledge.text import has_cjk, normalize
 from knowledge.vocabulary import Metric, metrics
@@ -167,6 +167,12 @@ class Understander:
                 text = " " * len(word) + text[len(word):]
                 break
         place = re.search(r"([\u4e00-\u9fff]{2,6}?)(?:瑶族乡|街道|镇|乡)", text)
+        if place and any(word in place.group(0) for word in ("乡镇", "哪个", "各")):
+            place = None  # 哪个乡, 各乡镇: no name
+        if question.intent in ("rank", "each", "list_towns", "help") and not place:
+            # 行政复议最少的是哪个乡镇 names no township: its first words are no typo of one
+            question.unknown_place = _unknown_admin(text) or ""
+            return
         candidates = [place.group(0), place.group(1)] if place else []
         candidates += [text[:length] for length in (2, 3, 4) if has_cjk(text[:length])]  # names usually come first
         sounded = set(candidates)  # homophones are looked for only where a name is likely: 有多少人 sounds like many
@@ -191,7 +197,7 @@ class Understander:
                 if candidate not in sounded:
                     continue
                 spelled = pinyin(candidate)
-                _, spellings = self._fuzzy_choices(pinyin_ends(spelled))
+                _, spellings = self._fuzzy_choices(spelling_keys(spelled))
                 consider(spelled, spellings, 90, candidate, penalty=1)  # homophones: 背子乡 → 背孜乡
         if not best and place:
             for township_id in self._one_character_off(place.group(0)):  # 长受镇 → 长寿镇
@@ -202,7 +208,7 @@ class Understander:
             best[ids.pop()] = 85.0  # 凤呜 轻微违法…: a short name typed first, one character wrong
             question.place_words.append(first.group(1))
         if not best:
-            if place and not any(word in place.group(0) for word in ("乡镇", "哪个", "各")):
+            if place:
                 question.unknown_place = place.group(0)
             elif admin := _unknown_admin(text):
                 question.unknown_place = admin

@@ -96,7 +96,6 @@ class Writer:
         except BaseException:
             self.connection.close()
             raise
-        self._file_digests: set[str] | None = None
         self._words = WordCounts()  # written to the ``words`` table when the transaction commits
         self._ranked: Counter = Counter()  # (metric, unit class, year) → townships: added to ``ranked_counts`` then
         self._next_id = {table: (self.connection.execute(f"select max(id) from {table}").fetchone()[0] or 0) + 1
@@ -159,10 +158,6 @@ class Writer:
 
     def stored_file(self, file_digest: str) -> dict | None:
         """The stored report read from a file with these bytes (by the same parser), if any."""
-        if self._file_digests is None:
-            self._file_digests = {row[0] for row in self.connection.execute("select file_digest from reports")}
-        if file_digest not in self._file_digests:
-            return None
         return next(self.db.query(
             "select t.name as township, r.year, r.facts, r.id from reports r join townships t on t.id = r.township_id "
             "where r.file_digest = ?", [file_digest]), None)
@@ -186,8 +181,6 @@ class Writer:
         self._count_ranked(self._ranked_in(report_id), report.header.year, 1)
         self._words.add(prepared.words)
         self.changed = True
-        if self._file_digests is not None:
-            self._file_digests.add(prepared.file_digest)
         self.connection.execute(
             "update reports set latest = (year = (select max(year) from reports where township_id = ?)) "
             "where township_id = ?", [township_id, township_id])
@@ -227,7 +220,7 @@ class Writer:
             "insert or ignore into aliases (alias, township_id, kind) values (?, ?, ?)",
             [(alias, township_id, kind) for alias, kind in township_aliases(header.township, short, record["county"])])
         self.connection.executemany("insert or ignore into name_keys (key, township_id) values (?, ?)",
-                                    [(key, township_id) for key in fuzzy_keys(header.township)])
+                                    [(key, township_id) for key in fuzzy_keys(header.township, record.get("pinyin"))])
         return township_id
 
     def _insert_report(self, township_id: int, prepared: Prepared) -> int:

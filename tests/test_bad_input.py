@@ -77,11 +77,13 @@ def test_an_empty_file_is_filled_by_a_build_and_refused_by_ask_until_then(tmp_pa
 
 
 def as_schema(db, version: str) -> None:
-    """Turn a knowledge base into what an older version wrote: schema 5 sorted rankings by a plain index, 4 had
-    no ranked_counts either, 3 no words table nor totals."""
+    """Turn a knowledge base into what an older version wrote: schema 6 had no spelling keys, 5 sorted rankings
+    by a plain index too, 4 had no ranked_counts either, 3 no words table nor totals."""
     connection = sqlite3.connect(db)
-    connection.execute("drop index facts_by_amount")
-    connection.execute("create index idx_facts_metric_value on facts (metric, value)")
+    connection.execute("delete from name_keys where key like 'd:%'")
+    if version in ("3", "4", "5"):
+        connection.execute("drop index facts_by_amount")
+        connection.execute("create index idx_facts_metric_value on facts (metric, value)")
     if version in ("3", "4"):
         connection.execute("drop table ranked_counts")
     if version == "3":
@@ -96,7 +98,7 @@ def table(db, sql):
     return sorted(sqlite3.connect(db).execute(sql).fetchall())
 
 
-@pytest.mark.parametrize("version", ["3", "4", "5"])
+@pytest.mark.parametrize("version", ["3", "4", "5", "6"])
 @pytest.mark.parametrize("command", ["ask", "build"])
 def test_an_older_schema_is_migrated_in_place_to_what_a_build_writes(tmp_path, seeds_db, command, version):
     db = tmp_path / "kb.db"
@@ -106,7 +108,7 @@ def test_an_older_schema_is_migrated_in_place_to_what_a_build_writes(tmp_path, s
     done = run_cli("--db", str(db), *args)
     assert done.returncode == 0, done.stderr
     for sql in ("select * from words", "select * from ranked_counts", "select * from meta where key != 'built_at'",
-                "select name, sql from sqlite_master where type = 'index'"):
+                "select name, sql from sqlite_master where type = 'index'", "select * from name_keys"):
         assert table(db, sql) == table(seeds_db, sql)
     assert table(db, "select value from meta where key = 'schema_version'") == [(SCHEMA_VERSION,)]
 
