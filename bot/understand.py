@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from bot.english import in_report_words
 from bot.figures import data as figures_data
 from bot.figures import question_parts
-from knowledge.aliases import bigrams, county_short, one_off_keys, pinyin, pinyin_ends, spelling_keys
+from knowledge.aliases import bigrams, county_short, one_off_keys, pinyin, pinyin_ends, spelling_key
 from knowledge.query import KnowledgeBase, Township
 from knowledge.text import has_cjk, normalize
 from knowledge.vocabulary import Metric, metrics
@@ -197,8 +197,9 @@ class Understander:
                 if candidate not in sounded:
                     continue
                 spelled = pinyin(candidate)
-                _, spellings = self._fuzzy_choices(spelling_keys(spelled))
-                consider(spelled, spellings, 90, candidate, penalty=1)  # homophones: 背子乡 → 背孜乡
+                # homophones (背子乡 → 背孜乡) sound exactly alike: among 38,000 names, one letter off is another place
+                _, spellings = self._fuzzy_choices({spelling_key(spelled)})
+                consider(spelled, spellings, 100, candidate, penalty=1)
         if not best and place:
             for township_id in self._one_character_off(place.group(0)):  # 长受镇 → 长寿镇
                 best[township_id] = 85.0

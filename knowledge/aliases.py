@@ -66,18 +66,17 @@ def pinyin_ends(spelled: str) -> set[str]:
     return {"p:" + spelled[:3], "q:" + spelled[-3:]} if len(spelled) >= 3 else set()
 
 
-def spelling_keys(spelled: str) -> set[str]:
-    """A pinyin spelling and the spellings one letter shorter (d:beizi, d:eizi, d:bizi, …): two spellings
-    within one typed, dropped or changed letter share a key, whatever the number of townships."""
-    return {"d:" + spelled} | {"d:" + spelled[:i] + spelled[i + 1:] for i in range(len(spelled))}
+def spelling_key(spelled: str) -> str:
+    """The key of a pinyin spelling (s:beizi): townships whose names sound exactly alike share it."""
+    return "s:" + spelled
 
 
 def fuzzy_keys(name: str, spelled: str | None = None) -> set[str]:
     """Keys under which a township is a candidate for fuzzy matching: one-off patterns of its name and short
     name (1:长?镇, 1:长?), its short name's bigrams (b:湘江), its pinyin's ends (p:xia, q:uan: typed pinyin)
-    and its pinyin's spelling keys (homophones: 背子 → 背孜). ``spelled``: the short name's pinyin, if known."""
+    and its pinyin's spelling key (homophones: 背子 → 背孜). ``spelled``: the short name's pinyin, if known."""
     stem = short_name(name)
     spelled = pinyin(stem) if spelled is None else spelled
     keys = {"1:" + key for key in one_off_keys(name) + one_off_keys(stem)}
     keys |= {"b:" + pair for pair in bigrams(stem)}
-    return keys | pinyin_ends(spelled) | spelling_keys(spelled)
+    return keys | pinyin_ends(spelled) | {spelling_key(spelled)}

@@ -1,15 +1,16 @@
 """Upgrading a knowledge base of an older schema in place, from the rows it stores.
 
-Schemas 3 to 6 hold the same reports, sentences and facts as schema 7. Schemas 3 and 4 lack counts kept at write
+Schemas 3 to 7 hold the same reports, sentences and facts as schema 8. Schemas 3 and 4 lack counts kept at write
 time (``words`` and the totals in ``meta``, ``ranked_counts``): counted here once. Schema 5 lacks the index that
-rankings walk (``FACTS_BY_AMOUNT``); 6 and older the spelling keys of fuzzy township matching.
+rankings walk (``FACTS_BY_AMOUNT``); 7 and older the exact spelling keys of fuzzy township matching (7 had keys
+one letter off too: at national scale those find other places).
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from knowledge.aliases import spelling_keys
+from knowledge.aliases import spelling_key
 from knowledge.wordstats import WordCounts
 
 _CHUNK = 20_000  # rows counted at a time: memory stays flat however large the knowledge base
@@ -24,7 +25,7 @@ group by 1, 2, 3
 
 
 def migrate(connection: sqlite3.Connection, version: str) -> None:
-    """Bring the knowledge base on ``connection`` (of schema ``version``, 3 to 6, inside a write transaction) to
+    """Bring the knowledge base on ``connection`` (of schema ``version``, 3 to 7, inside a write transaction) to
     this version's schema."""
     from knowledge.schema import FACTS_BY_AMOUNT, SCHEMA_VERSION
 
@@ -32,9 +33,10 @@ def migrate(connection: sqlite3.Connection, version: str) -> None:
         _count(connection)
     connection.execute("drop index if exists idx_facts_metric_value")
     connection.execute(FACTS_BY_AMOUNT)
+    connection.execute("delete from name_keys where key like 'd:%'")
     connection.executemany("insert or ignore into name_keys (key, township_id) values (?, ?)",
-                           [(key, township_id) for township_id, spelled in connection.execute(
-                               "select id, pinyin from townships") for key in spelling_keys(spelled)])
+                           [(spelling_key(spelled), township_id) for township_id, spelled in connection.execute(
+                               "select id, pinyin from townships")])
     connection.execute("update meta set value = ? where key = 'schema_version'", [SCHEMA_VERSION])
 
 

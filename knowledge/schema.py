@@ -14,8 +14,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-SCHEMA_VERSION = "7"
-MIGRATES_FROM = ("3", "4", "5", "6")  # these differ from 6 only in what is derived from the rows (knowledge.migrate)
+SCHEMA_VERSION = "8"
+MIGRATES_FROM = ("3", "4", "5", "6", "7")  # these differ from 6 only in what is derived from the rows (knowledge.migrate)
 # Rankings walk a metric's figures from the largest (or smallest) straight off this index: no sort of them all.
 # Queries must order by exactly this expression for SQLite to use it.
 FACTS_BY_AMOUNT = "create index if not exists facts_by_amount on facts (metric, coalesce(value, lower))"

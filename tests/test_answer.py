@@ -246,3 +246,10 @@ def test_every_kind_of_reply_says_when_the_asked_year_has_no_report(seeds_answer
 def test_a_stray_village_word_does_not_pick_the_villages_figure(seeds_answerer, question):
     reply = seeds_answerer.answer(question)
     assert "行政村" not in reply.headline and not re.search(r"\d+\s*个", reply.headline), reply.headline
+
+
+def test_a_name_one_sound_off_a_township_is_not_taken_for_it(seeds_answerer):
+    # 湘尖源 (xiangjianyuan) is one letter from 湘江源 (xiangjiangyuan): among 38,000 names that is another place
+    reply = seeds_answerer.answer("湘尖源有多少人民调解员")
+    assert "湘江源" not in reply.headline and "6名" not in reply.headline
+    assert "湘江源瑶族乡" in seeds_answerer.answer("湘将源有多少人民调解员").headline  # sounds exactly alike
