@@ -19,6 +19,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from knowledge.numerals import chinese_number
 from knowledge.vocabulary import vocabulary
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
@@ -122,12 +123,8 @@ def _number(text: str) -> float | None:
         return float(text)
     if text[0] in "百千":  # 千余人, 近千人
         text = "一" + text
-    try:
-        import cn2an  # 0.3 s to import: only parsing reads Chinese numerals
-
-        return float(cn2an.cn2an(text, "smart"))
-    except (ValueError, KeyError):
-        return None
+    value = chinese_number(text)
+    return None if value is None else float(value)
 
 
 def _quantity(match: re.Match[str], vocab: dict, sentence: str) -> Quantity | None:

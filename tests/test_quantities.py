@@ -75,3 +75,17 @@ def test_ranges_keep_both_bounds(low, extra):
     high = low + extra
     [figure] = find_quantities(f"配备调解员{low}—{high}人。")
     assert (figure.value, figure.lower, figure.upper) == (None, low, high)
+
+
+def test_chinese_numerals_read_as_cn2an_reads_them_below_ten_thousand():
+    import cn2an
+
+    from knowledge.numerals import chinese_number
+
+    for number in range(10_000):
+        written = cn2an.an2cn(number)
+        for form in {written, written.replace("二", "两", 1)}:  # 两千, 两百: as reports write them
+            assert chinese_number(form) == cn2an.cn2an(form, "smart"), form
+    for colloquial, value in (("一百七", 170), ("一千二", 1200), ("二〇二三", 2023), ("三百零五", 305)):
+        assert chinese_number(colloquial) == value == cn2an.cn2an(colloquial, "smart")
+    assert chinese_number("十百") is None and chinese_number("三五十") is None
