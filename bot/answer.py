@@ -120,8 +120,9 @@ class Answerer:
         reply = self._dispatch(question)
         reply.question = text
         year = question.year
-        if year and any(fact.year != year for fact in reply.facts) and f"{year}年的报告" not in reply.headline:
+        if year and len(question.townships) != 1 and any(fact.year != year for fact in reply.facts):
             # a ranking or comparison of a year some townships have no report of: the first line says so too
+            # (an answer on one township says so in ``_other_year``)
             reply.headline += self._say(question, f"（有的乡镇没有{year}年的报告，见每行的年份）",
                                         f" (some townships have no {year} report; see each line's year)")
         if conversation is not None and not question.ambiguous and question.intent not in ("list_towns", "help", "greeting"):

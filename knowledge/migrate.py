@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from knowledge.aliases import spelling_key
+from knowledge.schema import FACTS_BY_AMOUNT, RANKED_COUNTS_TABLE, SCHEMA_VERSION, WHOLE_FIGURE, WORDS_TABLE
 from knowledge.wordstats import WordCounts
 
 _CHUNK = 20_000  # rows counted at a time: memory stays flat however large the knowledge base
@@ -19,7 +20,7 @@ _CHUNK = 20_000  # rows counted at a time: memory stays flat however large the k
 _RANKED = """
 insert into ranked_counts (metric, unit_class, year, townships)
 select f.metric, {unit_class}, {year}, count(distinct r.township_id) from facts f join reports r on r.id = f.report_id
-where f.metric != '' and f.scope = '' and coalesce(f.value, f.lower) is not null and {where}
+where f.metric != '' and {whole} and {where}
 group by 1, 2, 3
 """
 
@@ -27,8 +28,6 @@ group by 1, 2, 3
 def migrate(connection: sqlite3.Connection, version: str) -> None:
     """Bring the knowledge base on ``connection`` (of schema ``version``, 3 to 7, inside a write transaction) to
     this version's schema."""
-    from knowledge.schema import FACTS_BY_AMOUNT, SCHEMA_VERSION
-
     if version in ("3", "4"):
         _count(connection)
     connection.execute("drop index if exists idx_facts_metric_value")
@@ -43,11 +42,9 @@ def migrate(connection: sqlite3.Connection, version: str) -> None:
 def _count(connection: sqlite3.Connection) -> None:
     """Count what ``Writer`` keeps as it writes: the ``words`` table, the totals in ``meta``, ``ranked_counts``."""
     connection.execute("drop table if exists words")
-    connection.execute("create table words (word text primary key, sentences integer not null, "
-                       "facts integer not null) without rowid")
+    connection.execute(WORDS_TABLE)
     connection.execute("drop table if exists ranked_counts")
-    connection.execute("create table ranked_counts (metric text, unit_class text, year integer, townships integer, "
-                       "primary key (metric, unit_class, year)) without rowid")
+    connection.execute(RANKED_COUNTS_TABLE)
     counts = WordCounts()
     for sentences in _chunks(connection.execute("select seg from sentences")):
         counts.add(WordCounts.of(sentences, [], 0))
@@ -60,7 +57,7 @@ def _count(connection: sqlite3.Connection) -> None:
                            [(key, str(counts.totals[key])) for key in ("sentence_rows", "sentence_tokens", "figures")])
     for year, where in (("r.year", "1"), ("0", "r.latest = 1")):
         for unit_class in ("f.unit_class", "''"):
-            connection.execute(_RANKED.format(unit_class=unit_class, year=year, where=where))
+            connection.execute(_RANKED.format(unit_class=unit_class, year=year, where=where, whole=WHOLE_FIGURE))
 
 
 def _chunks(cursor: sqlite3.Cursor):

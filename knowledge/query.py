@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from knowledge.schema import open_database, rows_in
+from knowledge.schema import WHOLE_FIGURE, open_database, rows_in
 from knowledge.text import normalize
 from knowledge.wordstats import bm25, tokens
 
@@ -114,8 +114,7 @@ def _placeholders(values: list) -> str:
 
 def _ranking_filter(metrics: list[str], year: int | None, unit_class: str) -> tuple[str, list]:
     """The where clause (and its parameters) of the figures a ranking compares."""
-    where = [f"f.metric in ({_placeholders(metrics)})", "f.scope = ''", "coalesce(f.value, f.lower) is not null",
-             "r.year = ?" if year else "r.latest = 1"]
+    where = [f"f.metric in ({_placeholders(metrics)})", WHOLE_FIGURE, "r.year = ?" if year else "r.latest = 1"]
     params: list = [*metrics, *([year] if year else [])]
     if unit_class:
         where.append("f.unit_class = ?")
@@ -322,7 +321,7 @@ class KnowledgeBase:
         """Sizes and build time of the knowledge base."""
         count = lambda table: self.db.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: E731
         built = (self.db.execute("select value from meta where key = 'built_at'").fetchone() or [""])[0]
-        return {"townships": count("townships"), "reports": count("reports"), "sentences": count("sentences"),
+        return {"townships": count("townships"), "reports": count("reports"), "sentences": self._total("sentence_rows"),
                 "facts": count("facts"), "built_at": built, "path": str(self.path)}
 
 

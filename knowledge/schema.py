@@ -15,10 +15,19 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SCHEMA_VERSION = "8"
-MIGRATES_FROM = ("3", "4", "5", "6", "7")  # these differ from 6 only in what is derived from the rows (knowledge.migrate)
+MIGRATES_FROM = ("3", "4", "5", "6", "7")  # these differ from this one only in what derives from the rows (migrate)
 # Rankings walk a metric's figures from the largest (or smallest) straight off this index: no sort of them all.
 # Queries must order by exactly this expression for SQLite to use it.
 FACTS_BY_AMOUNT = "create index if not exists facts_by_amount on facts (metric, coalesce(value, lower))"
+# How many sentences and figures hold each word: kept as reports come and go (knowledge.wordstats).
+WORDS_TABLE = ("create table words (word text primary key, sentences integer not null, facts integer not null) "
+               "without rowid")
+# How many townships a ranking compares, by metric, unit class ('' for any) and year (0 for each township's newest
+# report): kept as reports come and go, not counted per question.
+RANKED_COUNTS_TABLE = ("create table ranked_counts (metric text, unit_class text, year integer, townships integer, "
+                       "primary key (metric, unit_class, year)) without rowid")
+# The figures (of facts ``f``) a ranking compares: whole ones (no 每村 or 其中 scope) with a value.
+WHOLE_FIGURE = "f.scope = '' and coalesce(f.value, f.lower) is not null"
 BUSY_SECONDS = 60  # how long a reader or writer waits for another writer (a bot upload during a build)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _OUR_TABLES = {"meta", "townships", "reports", "sentences", "facts"}
@@ -116,11 +125,11 @@ def open_database(path: Path | str) -> sqlite3.Connection:
     if version is None:
         raise KnowledgeBaseError(f"{path} is an empty knowledge base; fill it: township-bot --db {path} build FOLDER")
     if version != SCHEMA_VERSION:
-        _migrate_file(path, connection)
+        _migrate_file(path)
     return connection
 
 
-def _migrate_file(path: Path, reader: sqlite3.Connection) -> None:
+def _migrate_file(path: Path) -> None:
     writer = sqlite3.connect(path, isolation_level=None)
     try:
         writer.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")

@@ -24,7 +24,8 @@ from knowledge.aliases import county_short, fuzzy_keys, pinyin, short_name, town
 from knowledge.quantities import unit_class
 from knowledge.facts import Fact
 from knowledge.report import Report
-from knowledge.schema import BUSY_SECONDS, FACTS_BY_AMOUNT, SCHEMA_VERSION, check_file, check_schema, schema_version
+from knowledge.schema import (BUSY_SECONDS, FACTS_BY_AMOUNT, RANKED_COUNTS_TABLE, SCHEMA_VERSION, WHOLE_FIGURE,
+                              WORDS_TABLE, check_file, check_schema, schema_version)
 from knowledge.segment import LookupSegmenter, Segmenter
 from knowledge.vocabulary import metrics
 from knowledge.wordstats import WordCounts
@@ -38,7 +39,7 @@ class Prepared:
     sentence_words: list[str]  # each sentence's words, space-separated, in sentence order
     fact_words: list[str]  # each fact's words (lead and tail), in fact order
     file_digest: str = ""  # of the file's bytes, to skip it unread next time
-    words: WordCounts = field(default_factory=lambda: WordCounts())  # what these rows add to the ``words`` table
+    words: WordCounts = field(default_factory=WordCounts)  # what these rows add to the ``words`` table
 
 
 @dataclass
@@ -130,7 +131,9 @@ class Writer:
             "insert into words (word, sentences, facts) values (?, ?, ?) on conflict (word) do update set "
             "sentences = sentences + excluded.sentences, facts = facts + excluded.facts",
             [(word, words.sentences[word], words.facts[word]) for word in set(words.sentences) | set(words.facts)])
-        self.connection.execute("delete from words where sentences <= 0 and facts <= 0")
+        fallen = {word for counts in (words.sentences, words.facts) for word, count in counts.items() if count < 0}
+        self.connection.executemany("delete from words where word = ? and sentences <= 0 and facts <= 0",
+                                    [(word,) for word in fallen])  # only a replaced report's words can reach 0
         self.connection.executemany(
             "update meta set value = cast(value as integer) + ? where key = ?",
             [(count, key) for key, count in words.totals.items()])
@@ -140,15 +143,17 @@ class Writer:
             "insert into ranked_counts (metric, unit_class, year, townships) values (?, ?, ?, ?) on conflict "
             "(metric, unit_class, year) do update set townships = townships + excluded.townships",
             [(*key, count) for key, count in self._ranked.items() if count])
-        self.connection.execute("delete from ranked_counts where townships <= 0")
+        self.connection.executemany(
+            "delete from ranked_counts where metric = ? and unit_class = ? and year = ? and townships <= 0",
+            [key for key, count in self._ranked.items() if count < 0])
 
     def _ranked_in(self, report_id: int | None) -> set[tuple[str, str]]:
         """The (metric, unit class) pairs a ranking finds in a report (class "" for any), as ``stated_by`` counts."""
         if report_id is None:
             return set()
         pairs = set(self.connection.execute(
-            "select distinct metric, unit_class from facts where report_id = ? and metric != '' and scope = '' "
-            "and coalesce(value, lower) is not null", [report_id]))
+            f"select distinct f.metric, f.unit_class from facts f where f.report_id = ? and f.metric != '' "
+            f"and {WHOLE_FIGURE}", [report_id]))
         return pairs | {(metric, "") for metric, _ in pairs}
 
     def _latest_report(self, township_id: int) -> int | None:
@@ -272,9 +277,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
     db["meta"].insert_all([{"key": "schema_version", "value": SCHEMA_VERSION},
                            *({"key": key, "value": "0"} for key in ("sentence_rows", "sentence_tokens", "figures"))])
-    # How many sentences and figures hold each word: kept here as reports come and go (knowledge.wordstats).
-    db.execute("create table words (word text primary key, sentences integer not null, facts integer not null) "
-               "without rowid")
+    db.execute(WORDS_TABLE)
     db["metrics"].insert_all(
         ({"id": m.id, "zh": m.zh, "en": m.en, "family": m.family, "kind": m.kind} for m in metrics().values()),
         pk="id",
@@ -291,10 +294,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     # Fuzzy township matching (typos, homophones) looks up candidates by these keys, not by scanning every name.
     db.execute("create table name_keys (key text, township_id integer references townships(id), "
                "primary key (key, township_id)) without rowid")
-    # How many townships a ranking compares (ranked_counts.townships), by metric, unit class ('' for any) and
-    # year (0 for each township's newest report): kept as reports come and go, not counted per question.
-    db.execute("create table ranked_counts (metric text, unit_class text, year integer, townships integer, "
-               "primary key (metric, unit_class, year)) without rowid")
+    db.execute(RANKED_COUNTS_TABLE)
     db["reports"].create(
         {"id": int, "township_id": int, "year": int, "title": str, "date": str, "source": str, "digest": str,
          "file_digest": str, "sentences": int, "facts": int, "latest": int, "stored_at": str},
