@@ -99,10 +99,11 @@ class Answerer:
         """The townships in the knowledge base with their years (/towns)."""
         return self._list_towns(Question("", english))
 
-    def town_card(self, name: str) -> Answer:
-        """One township's key figures on one screen (/town NAME); asks back or refuses like ``answer``."""
+    def town_card(self, name: str, english: bool = False) -> Answer:
+        """One township's key figures on one screen (/town NAME); asks back or refuses like ``answer``, in
+        Chinese unless ``english`` (a name alone does not say which language its asker reads)."""
         question = self.understander.understand(name[:_MAX_QUESTION])
-        question.intent, question.metric = "overview", None
+        question.intent, question.metric, question.english = "overview", None, english
         if question.townships and not question.ambiguous:
             return self._overview(question, question.townships[0])
         reply = self._dispatch(question)

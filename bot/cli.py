@@ -176,10 +176,9 @@ def _serve(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"township-bot serve: {error}", file=sys.stderr)
         return 2
-    from bot.telegram_bot import serve
+    from bot.telegram_serving import serve
 
-    serve(settings, ensure_database(args.db or settings.db_path))
-    return 0
+    return serve(settings, ensure_database(args.db or settings.db_path))
 
 
 def _facts(args: argparse.Namespace) -> int:

@@ -51,6 +51,10 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     audit_log: Path | None = None  # uploads are recorded here (JSON lines)
+    journal: Path | None = None  # the updates fetched and not yet answered; default: beside the knowledge base
+    poll_timeout: int = 25  # seconds a getUpdates long poll waits for news
+    request_timeout: float = 15.0  # seconds to wait for Telegram's answer to a send (after that: maybe delivered)
+    retry_seconds: float = 60.0  # how long a send that surely did not arrive is retried before the user is told
 
     @property
     def download_url(self) -> str:
@@ -66,6 +70,10 @@ class Settings:
     def loopback_api(self) -> bool:
         """True when the Bot API server runs on this machine (a self-hosted server, or tests)."""
         return urlsplit(self.api_url).hostname in ("127.0.0.1", "localhost", "::1")
+
+    def journal_path(self, db_path: Path) -> Path:
+        """Where the updates journal lives: ``journal``, else ``telegram-updates.sqlite`` beside ``db_path``."""
+        return self.journal or Path(db_path).with_name("telegram-updates.sqlite")
 
     def may_ask(self, user_id: int | None, chat_id: int | None) -> bool:
         """True when this user (in this chat) is staff: allowlisted, an admin, in an allowed group, or all are."""
@@ -105,6 +113,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         webhook_listen=environ.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1").strip(),
         webhook_port=_port(environ.get("TELEGRAM_WEBHOOK_PORT", "8443")),
         audit_log=Path(environ["TELEGRAM_AUDIT_LOG"]) if environ.get("TELEGRAM_AUDIT_LOG") else None,
+        journal=Path(environ["TELEGRAM_JOURNAL"]) if environ.get("TELEGRAM_JOURNAL") else None,
+        poll_timeout=int(_seconds(environ, "TELEGRAM_POLL_TIMEOUT", 25)),
+        request_timeout=_seconds(environ, "TELEGRAM_REQUEST_TIMEOUT", 15.0),
+        retry_seconds=_seconds(environ, "TELEGRAM_RETRY_SECONDS", 60.0),
     )
     if not (settings.allow_all or settings.allowed_users or settings.allowed_chats or settings.admin_users):
         raise SettingsError(NO_ALLOWLIST)
@@ -126,6 +138,20 @@ def _ids(environ: Mapping[str, str], name: str) -> list[int]:
         except ValueError:
             raise SettingsError(f"{name}: {part!r} is not a Telegram id (a whole number, e.g. 123456789)") from None
     return ids
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A duration in seconds from variable ``name`` (``default`` when unset)."""
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise SettingsError(f"{name}: {text!r} is not a number of seconds (0 to 3600)")
+    return value
 
 
 def _port(text: str) -> int:

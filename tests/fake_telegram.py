@@ -2,8 +2,11 @@
 
 It speaks the Bot API's wire format (form or JSON parameters in, ``{"ok": …, "result": …}`` out), keeps
 Telegram's limits (4096 characters a message, HTML that must parse, 64 bytes of callback data), serves
-long-polling ``getUpdates`` with offsets and file downloads from ``/file/bot<token>/``, and can be told to
-fail the next calls of a method (429 with ``retry_after``, 5xx). Tests push updates and read ``calls``.
+long-polling ``getUpdates`` with offsets and file downloads from ``/file/bot<token>/``, and injects faults:
+the next calls of a method fail (429 with ``retry_after``, 5xx), or are carried out and then answered too
+late ("slow") or not at all, the connection dropped ("drop"); calls can be held back until released; the
+token can be revoked (401 from then on). Tests push updates and read ``calls``; ``offset`` is how far
+the bot has confirmed updates.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 from html.parser import HTMLParser
@@ -34,7 +38,11 @@ class FakeTelegram:
         self.updates: list[dict] = []
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, bytes)
         self.downloads: list[str] = []
-        self._faults: dict[str, list[tuple[int, int | None]]] = {}
+        self._faults: dict[str, list[tuple[str, int, int | None]]] = {}
+        self._held: dict[str, int] = {}  # method → successful calls still let through before holding the rest
+        self._release = threading.Event()
+        self.offset = 0  # the highest offset getUpdates was called with: updates below it are confirmed
+        self.slow_seconds = 3.0  # how late a "slow" fault answers (set it above the bot's read timeout)
         self._ids = itertools.count(1)
         self._condition = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -46,6 +54,7 @@ class FakeTelegram:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._release.set()
         with self._condition:
             self._closing = True
             self._condition.notify_all()
@@ -70,7 +79,30 @@ class FakeTelegram:
 
     def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
         """Make the next ``times`` calls of ``method`` fail with HTTP ``status`` (429: with ``retry_after``)."""
-        self._faults.setdefault(method, []).extend([(status, retry_after)] * times)
+        self._faults.setdefault(method, []).extend([("status", status, retry_after)] * times)
+
+    def after_delivery(self, method: str, kind: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are carried out, then answered ``slow_seconds`` late
+        (``kind="slow"``) or not at all, the connection closed (``kind="drop"``)."""
+        assert kind in ("slow", "drop")
+        self._faults.setdefault(method, []).extend([(kind, 200, None)] * times)
+
+    def hold(self, method: str, after: int = 0) -> None:
+        """Let ``after`` more calls of ``method`` succeed, then hold every further call until ``release``."""
+        self._release.clear()
+        self._held[method] = after
+
+    def release(self) -> None:
+        self._held.clear()
+        self._release.set()
+
+    def revoke(self) -> None:
+        """The token is revoked: every call answers 401 from now on."""
+        self.token = self.token + "-revoked"
+
+    def unconfirmed(self) -> list[dict]:
+        """The updates the bot has not confirmed (Telegram would hand them out again)."""
+        return [update for update in self.updates if update["update_id"] >= self.offset]
 
     def pending_faults(self, method: str) -> int:
         """How many of the failures set for ``method`` have not happened yet."""
@@ -105,25 +137,35 @@ class FakeTelegram:
 
     # -- the API ------------------------------------------------------------------------------
 
-    def _call(self, method: str, params: dict) -> tuple[int, dict]:
+    def _call(self, method: str, params: dict) -> tuple[int, dict, str]:
+        """Carry out one call: (HTTP status, body, and "" or the fault to apply to the answer)."""
+        with self._condition:
+            left = self._held.get(method)
+            if left:
+                self._held[method] = left - 1
+        if left == 0:
+            self._release.wait()
         record = dict(params)
         self.calls.append((method, record))
+        kind = ""
         if self._faults.get(method):
-            status, retry_after = self._faults[method].pop(0)
-            record["_failed"] = status
-            body = {"ok": False, "error_code": status, "description": _REASONS.get(status, "Internal Server Error")}
-            if retry_after is not None:
-                body["description"] = f"Too Many Requests: retry after {retry_after}"
-                body["parameters"] = {"retry_after": retry_after}
-            return status, body
+            kind, status, retry_after = self._faults[method].pop(0)
+            if kind == "status":
+                record["_failed"] = status
+                body = {"ok": False, "error_code": status,
+                        "description": _REASONS.get(status, "Internal Server Error")}
+                if retry_after is not None:
+                    body["description"] = f"Too Many Requests: retry after {retry_after}"
+                    body["parameters"] = {"retry_after": retry_after}
+                return status, body, ""
         handler = getattr(self, "_api_" + method, None)
         if handler is None:
-            return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}, ""
         try:
-            return 200, {"ok": True, "result": handler(params)}
+            return 200, {"ok": True, "result": handler(params)}, kind
         except _BadRequest as error:
             record["_failed"] = 400
-            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}, ""
 
     def _api_getMe(self, params):
         return BOT_USER
@@ -154,6 +196,7 @@ class FakeTelegram:
 
     def _api_getUpdates(self, params):
         offset = int(params.get("offset") or 0)
+        self.offset = max(self.offset, offset)
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 5.0)
         with self._condition:
             while True:
@@ -270,8 +313,14 @@ def _handler_for(fake: FakeTelegram):
                 return self._json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
             if match.group(1) != fake.token:
                 return self._json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-            status, payload = fake._call(match.group(2), _parameters(self.headers.get("Content-Type", ""), body,
-                                                                     url.query))
+            status, payload, fault = fake._call(match.group(2), _parameters(self.headers.get("Content-Type", ""),
+                                                                            body, url.query))
+            if fault == "drop":  # done, but the answer never comes: the connection just closes
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault == "slow":
+                time.sleep(fake.slow_seconds)
             self._json(status, payload)
 
         def _json(self, status, payload):

@@ -22,7 +22,7 @@ import pytest
 from telegram import Update
 
 from bot.settings import Settings, SettingsError, load_settings
-from bot.telegram_bot import _post_init, build_application
+from bot.telegram_serving import Server
 from conftest import DATA, ROOT
 from fake_telegram import FakeTelegram, callback, edited, inline_query, message
 
@@ -31,32 +31,27 @@ GROUP = -100500
 
 
 class RunningBot:
-    """The Application started and polling in a thread of its own, as ``serve`` runs it."""
+    """The bot's ``Server`` running in a thread of its own, as ``township-bot serve`` runs it."""
 
-    def __init__(self, application) -> None:
-        self.application = application
-        self.ready = threading.Event()
+    def __init__(self, settings: Settings, kb: Path) -> None:
+        self.settings, self.kb = settings, kb
+        self.started = threading.Event()
         self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
     async def _main(self) -> None:
-        self.stopping = asyncio.Event()
+        self.server = Server(self.settings, self.kb)
+        self.application = self.server.application
         self.loop = asyncio.get_running_loop()
-        async with self.application:
-            await _post_init(self.application)
-            await self.application.start()
-            await self.application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES)
-            self.ready.set()
-            await self.stopping.wait()
-            await self.application.updater.stop()
-            await self.application.stop()
+        self.started.set()
+        self.status = await self.server.run()
 
     def __enter__(self) -> RunningBot:
         self.thread.start()
-        assert self.ready.wait(15), "the bot did not start"
+        assert self.started.wait(15), "the bot did not start"
         return self
 
     def __exit__(self, *exc) -> None:
-        self.loop.call_soon_threadsafe(self.stopping.set)
+        self.loop.call_soon_threadsafe(self.server.stop)
         self.thread.join(15)
 
 
@@ -76,11 +71,16 @@ def kb(tmp_path, twins_db) -> Path:
 
 @pytest.fixture
 def bot(fake, kb, tmp_path):
-    settings = Settings(token=fake.token, db_path=kb, api_url=fake.api_url, allowed_users=frozenset({STAFF}),
-                        allowed_chats=frozenset({GROUP}), admin_users=frozenset({ADMIN}),
-                        audit_log=tmp_path / "uploads.log")
-    with RunningBot(build_application(settings, kb)) as running:
+    with RunningBot(bot_settings(fake, kb, tmp_path), kb) as running:
         yield running
+
+
+def bot_settings(fake, kb, tmp_path, **changes) -> Settings:
+    """The test bot's settings: short polls, timeouts and retries, so that faults show quickly."""
+    return Settings(**{"token": fake.token, "db_path": kb, "api_url": fake.api_url, "allowed_users": frozenset({STAFF}),
+                       "allowed_chats": frozenset({GROUP}), "admin_users": frozenset({ADMIN}),
+                       "audit_log": tmp_path / "uploads.log", "journal": tmp_path / "journal.sqlite",
+                       "poll_timeout": 1, "request_timeout": 1.0, "retry_seconds": 5.0, **changes})
 
 
 def ask(fake, text, user_id=STAFF, chat_id=None, count=1):
@@ -122,9 +122,7 @@ def test_a_question_gets_the_figure_first_with_its_source(fake, bot):
     [reply] = ask(fake, "湘江源有多少人民调解员？")
     assert reply["text"].startswith("<b>湘江源瑶族乡（2024年）：人民调解员 6名</b>")
     assert "<blockquote>" in reply["text"] and "湘江源瑶族乡法治政府建设工作情况报告" in reply["text"]
-    typing = [i for i, (name, _) in enumerate(fake.calls) if name == "sendChatAction"]
-    answer = [i for i, (name, params) in enumerate(fake.calls) if name == "sendMessage"]
-    assert typing and typing[0] < answer[0]  # the typing indicator comes first
+    assert fake.sent("sendChatAction") == []  # an instant answer spends no rate limit on "typing…"
 
 
 def test_follow_ups_are_kept_per_chat(fake, bot):
@@ -154,7 +152,8 @@ def test_a_stranger_learns_only_their_id_once(fake, bot):
     fake.push(callback("t:1:1", STRANGER, reply))
     ask(fake, "/about")  # a staff message after them: by now the stranger's updates were handled
     assert len(fake.sent(chat_id=STRANGER)) == 1
-    assert fake.sent("answerInlineQuery") == [] and fake.sent("answerCallbackQuery") == []
+    [offer] = fake.sent("answerInlineQuery")  # answered empty, so that the stranger's spinner stops
+    assert offer["results"] == [] and len(fake.sent("answerCallbackQuery")) == 1
 
 
 def test_inline_mode_offers_the_answer(fake, bot):
