@@ -213,8 +213,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("update %s failed: %s", getattr(update, "update_id", "-"), one_line(repr(error)),
                   exc_info=not isinstance(error, TelegramError))
         text = "抱歉，出错了，请稍后再试。"
-    if chat_message is not None:
-        await _send(context, chat_message.reply_text, text, retry_seconds=0)
+    if chat_message is not None and not await _send(context, chat_message.reply_text, text, retry_seconds=0):
+        if isinstance(error, Undeliverable):  # not even the apology went out: answer it at the next start
+            context.bot_data["unanswered"].add(update.update_id)
 
 
 # -- answering and sending ----------------------------------------------------------------------
@@ -307,7 +308,7 @@ def build_application(settings: Settings, db_path: Path) -> Application:
         .build()
     )
     answering = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answering")
-    application.bot_data.update(settings=settings, db_path=db_path, answering=answering,
+    application.bot_data.update(settings=settings, db_path=db_path, answering=answering, unanswered=set(),
                                 answerer=answering.submit(Answerer, db_path).result(), upload_lock=asyncio.Lock())
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, gate), group=-1)

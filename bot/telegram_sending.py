@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 log = logging.getLogger("township_bot.telegram")
 
 RETRY_SECONDS = 60.0  # how long a send that surely did not arrive is retried before the user is told
-_FIRST_WAIT, _LONGEST_WAIT = 0.5, 15.0
+_FIRST_WAIT = 0.5
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # the request never left
 
 
@@ -44,7 +44,7 @@ def surely_not_delivered(error: Exception) -> bool:
     if not isinstance(error, NetworkError):
         return False
     cause = error.__cause__
-    if cause is None:  # Telegram answered with an error status (5xx): nothing was delivered
+    if cause is None or isinstance(cause, TelegramError):  # an error status was answered (5xx, even as a page)
         return not isinstance(error, TimedOut)
     return isinstance(cause, _NOT_SENT)
 
@@ -58,7 +58,7 @@ async def send(method: Callable[..., Awaitable[Any]], *args, plain: str | None =
     blocked the bot end quietly; a call that may have arrived is not repeated.
     """
     deadline = time.monotonic() + retry_seconds
-    wait = _FIRST_WAIT
+    wait, longest = _FIRST_WAIT, max(_FIRST_WAIT, retry_seconds / 8)  # at least eight tries in the time
     while True:
         try:
             return await method(*args, **kwargs)
@@ -84,7 +84,7 @@ async def send(method: Callable[..., Awaitable[Any]], *args, plain: str | None =
                 raise Undeliverable(one_line(error)) from error
             log.warning("send failed (%s); retrying in %.1f s", one_line(error), pause)
             await asyncio.sleep(pause)
-            wait = min(wait * 2, _LONGEST_WAIT)
+            wait = min(wait * 2, longest)
 
 
 def seconds(duration) -> float:

@@ -246,7 +246,11 @@ class Server:
             await self.application.process_update(update)
         except Exception as error:  # the handlers' own errors go to on_error; this is the library failing
             log.error("update %s failed: %s", update_id, one_line(error))
-        self.journal.answered(update_id)
+        unanswered: set[int] = self.application.bot_data["unanswered"]
+        if update_id in unanswered:  # neither the answer nor the apology could be sent: kept for the next start
+            unanswered.discard(update_id)
+        else:
+            self.journal.answered(update_id)
 
     # -- waiting ------------------------------------------------------------------------------
 

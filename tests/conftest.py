@@ -14,6 +14,8 @@ from bot.evaluate import read_tsv  # noqa: F401  (the tests read their data file
 from knowledge.ingest import ingest
 from knowledge.paths import bundled_seeds
 
+pytest_plugins = ["telegram_harness"]  # the fake Bot API and the running bot, as fixtures: fake, kb, bot
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 DATA = Path(__file__).parent / "data"

@@ -41,9 +41,11 @@ class FakeTelegram:
         self._faults: dict[str, list[tuple[str, int, int | None]]] = {}
         self._held: dict[str, int] = {}  # method → successful calls still let through before holding the rest
         self._release = threading.Event()
+        self.holding: list[str] = []  # the methods of the calls held so far
         self.offset = 0  # the highest offset getUpdates was called with: updates below it are confirmed
         self.slow_seconds = 3.0  # how late a "slow" fault answers (set it above the bot's read timeout)
         self._ids = itertools.count(1)
+        self._texts: dict[tuple[int, int], str] = {}  # (chat, message id) → the text it shows
         self._condition = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -77,9 +79,11 @@ class FakeTelegram:
             self._condition.notify_all()
         return update
 
-    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """Make the next ``times`` calls of ``method`` fail with HTTP ``status`` (429: with ``retry_after``)."""
-        self._faults.setdefault(method, []).extend([("status", status, retry_after)] * times)
+    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None,
+             page: bool = False) -> None:
+        """Make the next ``times`` calls of ``method`` fail with HTTP ``status`` (429: with ``retry_after``);
+        ``page``: answer with an HTML error page, as a proxy in front of Telegram does, not JSON."""
+        self._faults.setdefault(method, []).extend([("page" if page else "status", status, retry_after)] * times)
 
     def after_delivery(self, method: str, kind: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are carried out, then answered ``slow_seconds`` late
@@ -88,7 +92,8 @@ class FakeTelegram:
         self._faults.setdefault(method, []).extend([(kind, 200, None)] * times)
 
     def hold(self, method: str, after: int = 0) -> None:
-        """Let ``after`` more calls of ``method`` succeed, then hold every further call until ``release``."""
+        """Let ``after`` more calls of ``method`` through, then hold every further call until ``release``,
+        which answers the held calls 503 (not carried out)."""
         self._release.clear()
         self._held[method] = after
 
@@ -143,13 +148,19 @@ class FakeTelegram:
             left = self._held.get(method)
             if left:
                 self._held[method] = left - 1
-        if left == 0:
-            self._release.wait()
         record = dict(params)
+        if left == 0:  # held until released, then refused: its caller may be gone (killed) by then
+            self.holding.append(method)
+            self._release.wait()
+            self.calls.append((method, {**record, "_failed": 503}))
+            return 503, {"ok": False, "error_code": 503, "description": "Service Unavailable"}, ""
         self.calls.append((method, record))
         kind = ""
         if self._faults.get(method):
             kind, status, retry_after = self._faults[method].pop(0)
+            if kind == "page":
+                record["_failed"] = status
+                return status, {}, "page"
             if kind == "status":
                 record["_failed"] = status
                 body = {"ok": False, "error_code": status,
@@ -213,6 +224,9 @@ class FakeTelegram:
     def _api_editMessageText(self, params):
         _check_text(params.get("text", ""), params.get("parse_mode"))
         _check_keyboard(params.get("reply_markup"))
+        if self._texts.get((int(params["chat_id"]), int(params["message_id"]))) == params.get("text"):
+            raise _BadRequest("message is not modified: specified new message content and reply markup are exactly "
+                              "the same as a current content and reply markup of the message")
         return self._message(params, message_id=int(params["message_id"]))
 
     def _api_getFile(self, params):
@@ -224,7 +238,9 @@ class FakeTelegram:
 
     def _message(self, params, message_id: int | None = None) -> dict:
         chat_id = int(params["chat_id"])
-        return {"message_id": message_id or next(self._ids), "date": int(time.time()), "from": BOT_USER,
+        message_id = message_id or next(self._ids)
+        self._texts[chat_id, message_id] = params.get("text", "")
+        return {"message_id": message_id, "date": int(time.time()), "from": BOT_USER,
                 "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "title": "staff"},
                 "text": re.sub(r"<[^>]+>", "", params.get("text", ""))}
 
@@ -321,6 +337,10 @@ def _handler_for(fake: FakeTelegram):
                 return
             if fault == "slow":
                 time.sleep(fake.slow_seconds)
+            if fault == "page":
+                page = f"<html>\n<head><title>{status} Bad Gateway</title></head>\n<body>\n<center><h1>{status}</h1>" \
+                       "</center>\n<hr><center>nginx</center>\n</body>\n</html>\n" + "<!-- padding -->\n" * 20
+                return self._send(status, page.encode(), "text/html")
             self._json(status, payload)
 
         def _json(self, status, payload):

@@ -2,93 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
-from telegram import Update
 
 from bot.settings import Settings, SettingsError, load_settings
-from bot.telegram_serving import Server
 from conftest import DATA, ROOT
-from fake_telegram import FakeTelegram, callback, edited, inline_query, message
-
-STAFF, ADMIN, STRANGER = 1001, 1002, 6666
-GROUP = -100500
-
-
-class RunningBot:
-    """The bot's ``Server`` running in a thread of its own, as ``township-bot serve`` runs it."""
-
-    def __init__(self, settings: Settings, kb: Path) -> None:
-        self.settings, self.kb = settings, kb
-        self.started = threading.Event()
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-
-    async def _main(self) -> None:
-        self.server = Server(self.settings, self.kb)
-        self.application = self.server.application
-        self.loop = asyncio.get_running_loop()
-        self.started.set()
-        self.status = await self.server.run()
-
-    def __enter__(self) -> RunningBot:
-        self.thread.start()
-        assert self.started.wait(15), "the bot did not start"
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.loop.call_soon_threadsafe(self.server.stop)
-        self.thread.join(15)
-
-
-@pytest.fixture
-def fake():
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def kb(tmp_path, twins_db) -> Path:
-    """A private copy of the seeds-and-twins knowledge base: uploads may change it."""
-    path = tmp_path / "kb.db"
-    shutil.copy(twins_db, path)
-    return path
-
-
-@pytest.fixture
-def bot(fake, kb, tmp_path):
-    with RunningBot(bot_settings(fake, kb, tmp_path), kb) as running:
-        yield running
-
-
-def bot_settings(fake, kb, tmp_path, **changes) -> Settings:
-    """The test bot's settings: short polls, timeouts and retries, so that faults show quickly."""
-    return Settings(**{"token": fake.token, "db_path": kb, "api_url": fake.api_url, "allowed_users": frozenset({STAFF}),
-                       "allowed_chats": frozenset({GROUP}), "admin_users": frozenset({ADMIN}),
-                       "audit_log": tmp_path / "uploads.log", "journal": tmp_path / "journal.sqlite",
-                       "poll_timeout": 1, "request_timeout": 1.0, "retry_seconds": 5.0, **changes})
-
-
-def ask(fake, text, user_id=STAFF, chat_id=None, count=1):
-    """Send ``text`` and return the bot's new replies to that chat (at least ``count``)."""
-    chat = chat_id or user_id
-    before = len(fake.sent(chat_id=chat))
-    fake.push(message(text, user_id, chat))
-    return fake.wait_sent(before + count, chat_id=chat)[before:]
+from fake_telegram import callback, edited, inline_query, message
+from telegram_harness import ADMIN, GROUP, STAFF, STRANGER, ask, ask_document, free_port, post, serving
 
 
 def test_start_sets_the_menu_and_shows_examples(fake, bot):
@@ -150,10 +76,10 @@ def test_a_stranger_learns_only_their_id_once(fake, bot):
     fake.push(message("/towns", STRANGER))
     fake.push(inline_query("湘江源 调解员", STRANGER))
     fake.push(callback("t:1:1", STRANGER, reply))
-    ask(fake, "/about")  # a staff message after them: by now the stranger's updates were handled
-    assert len(fake.sent(chat_id=STRANGER)) == 1
-    [offer] = fake.sent("answerInlineQuery")  # answered empty, so that the stranger's spinner stops
-    assert offer["results"] == [] and len(fake.sent("answerCallbackQuery")) == 1
+    [offer] = fake.wait_sent(1, "answerInlineQuery")  # answered empty, so that the stranger's spinner stops
+    fake.wait_sent(1, "answerCallbackQuery")
+    ask(fake, "/towns", STRANGER, count=0)  # the stranger's chat, in order: the /towns before it was handled
+    assert len(fake.sent(chat_id=STRANGER)) == 1 and offer["results"] == []
 
 
 def test_inline_mode_offers_the_answer(fake, bot):
@@ -254,20 +180,6 @@ def test_rate_limits_and_server_errors_are_survived(fake, bot):
     assert failed.count(429) == 1 and failed.count(502) == 2 and failed.count(500) == 2
 
 
-@contextlib.contextmanager
-def serving(fake, kb, cwd, **settings):
-    """``township-bot serve`` as a process against ``fake``; yields it, killed at the end if still running."""
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.api_url,
-           "TELEGRAM_ALLOWED_USERS": str(STAFF), "TOWNSHIP_BOT_DB": str(kb), "PYTHONUTF8": "1", **settings}
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=cwd, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-
-
 def test_serve_runs_polls_answers_and_stops_on_sigterm(fake, kb, tmp_path):
     with serving(fake, kb, tmp_path) as process:
         fake.wait_sent(1, "setMyCommands", timeout=30)
@@ -282,44 +194,20 @@ def test_serve_runs_polls_answers_and_stops_on_sigterm(fake, kb, tmp_path):
 
 
 def test_serve_by_webhook_takes_only_updates_with_the_secret(fake, kb, tmp_path):
-    port, secret = _free_port(), "s3cret-token_for-tests"
+    port, secret = free_port(), "s3cret-token_for-tests"
     with serving(fake, kb, tmp_path, TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram",
                  TELEGRAM_WEBHOOK_SECRET=secret, TELEGRAM_WEBHOOK_PORT=str(port)) as process:
         [hook] = fake.wait_sent(1, "setWebhook", timeout=30)
         assert hook["url"] == "https://bot.example.org/telegram" and hook["secret_token"] == secret
         fake.wait_sent(1, "setMyCommands", timeout=30)
         update = {"update_id": 1, **message("湘江源有多少人民调解员", STAFF)}
-        assert _post(port, update, "wrong-secret") == 403
-        assert _post(port, update, secret) == 200
+        assert post(port, update, "wrong-secret") == 403
+        assert post(port, update, secret) == 200
         [reply] = fake.wait_sent(1, chat_id=STAFF)
         assert "6名" in reply["text"] and len(fake.sent(chat_id=STAFF)) == 1
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
     assert fake.token not in process.stderr.read()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _post(port: int, update: dict, secret: str) -> int:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
-                                     headers={"Content-Type": "application/json",
-                                              "X-Telegram-Bot-Api-Secret-Token": secret})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with opener.open(request, timeout=10) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except urllib.error.URLError:  # the webhook server may start listening just after setWebhook
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_serve_without_a_token_says_how_to_get_one(tmp_path):
@@ -348,13 +236,6 @@ def test_settings_come_from_a_dotenv_file_without_overriding_the_environment(tmp
     settings = load_settings(env_file=env_file)
     assert settings.token == "from-file" and settings.allowed_users == {7}
     assert settings.download_url == "http://127.0.0.1:8081/file/bot" and settings.loopback_api
-
-
-def ask_document(fake, name, data, user_id):
-    document = fake.add_file(name, data)
-    before = len(fake.sent(chat_id=user_id))
-    fake.push(message("", user_id, document=document))
-    return fake.wait_sent(before + 1, chat_id=user_id, timeout=30)[before:]
 
 
 def _with_users(bot, *users) -> Settings:
