@@ -238,7 +238,16 @@ class Server:
             log.warning("update %s could not be read; skipped", body["update_id"])
             self.journal.answered(body["update_id"])
             return
-        self.chats.submit(_chat_of(update), (body["update_id"], update))
+        self.chats.submit(self.chat_of(update), (body["update_id"], update))
+
+    @staticmethod
+    def chat_of(update: Update) -> object:
+        """What orders updates: the chat, else the user (inline queries), else the update itself."""
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return ("user", update.effective_user.id)
+        return ("update", update.update_id)
 
     async def _handle(self, item: tuple[int, Update]) -> None:
         update_id, update = item
@@ -274,15 +283,6 @@ class Server:
             await asyncio.gather(task, return_exceptions=True)
             raise asyncio.CancelledError
         return task.result()
-
-
-def _chat_of(update: Update) -> object:
-    """What orders updates: the chat, else the user (inline queries), else the update itself."""
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.effective_user is not None:
-        return ("user", update.effective_user.id)
-    return ("update", update.update_id)
 
 
 # -- the process ----------------------------------------------------------------------------------

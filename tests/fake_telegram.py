@@ -47,8 +47,7 @@ class FakeTelegram:
         self._ids = itertools.count(1)
         self._texts: dict[tuple[int, int], str] = {}  # (chat, message id) → the text it shows
         self._condition = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeTelegram:
@@ -247,6 +246,11 @@ class FakeTelegram:
     def _download(self, path: str) -> bytes | None:
         self.downloads.append(path)
         return next((data for stored, data in self.files.values() if stored == path), None)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the bot opens many connections at once; 5 (the default) would refuse them
+    daemon_threads = True
 
 
 class _BadRequest(Exception):
