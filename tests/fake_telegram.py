@@ -38,6 +38,9 @@ class FakeTelegram:
         self.updates: list[dict] = []
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id → (file_path, bytes)
         self.downloads: list[str] = []
+        self.download_delay = 0.0  # seconds before a download starts
+        self.drop_downloads = False  # downloads fail: the connection closes with no answer
+        self._undeclared: set[str] = set()  # file ids whose size Telegram does not tell
         self._faults: dict[str, list[tuple[str, int, int | None]]] = {}
         self._held: dict[str, int] = {}  # method → successful calls still let through before holding the rest
         self._release = threading.Event()
@@ -132,12 +135,17 @@ class FakeTelegram:
         return self.wait_for(lambda: (found := self.sent(method, chat_id)) and len(found) >= count and found,
                              timeout)
 
-    def add_file(self, name: str, data: bytes) -> dict:
-        """Store a file as if a user had sent it; returns the Document object to put in a message."""
+    def add_file(self, name: str, data: bytes, declared: bool = True) -> dict:
+        """Store a file as if a user had sent it; returns the Document object to put in a message.
+        ``declared=False``: neither the message nor getFile tells the file's size."""
         file_id = f"file{next(self._ids)}"
         self.files[file_id] = (f"documents/{file_id}_{name}", data)
-        return {"file_id": file_id, "file_unique_id": file_id + "u", "file_name": name, "file_size": len(data),
-                "mime_type": "application/octet-stream"}
+        document = {"file_id": file_id, "file_unique_id": file_id + "u", "file_name": name,
+                    "mime_type": "application/octet-stream"}
+        if not declared:
+            self._undeclared.add(file_id)
+            return document
+        return document | {"file_size": len(data)}
 
     # -- the API ------------------------------------------------------------------------------
 
@@ -232,8 +240,8 @@ class FakeTelegram:
         if params["file_id"] not in self.files:
             raise _BadRequest("invalid file_id")
         path, data = self.files[params["file_id"]]
-        return {"file_id": params["file_id"], "file_unique_id": params["file_id"] + "u", "file_size": len(data),
-                "file_path": path}
+        found = {"file_id": params["file_id"], "file_unique_id": params["file_id"] + "u", "file_path": path}
+        return found if params["file_id"] in self._undeclared else found | {"file_size": len(data)}
 
     def _message(self, params, message_id: int | None = None) -> dict:
         chat_id = int(params["chat_id"])
@@ -326,6 +334,11 @@ def _handler_for(fake: FakeTelegram):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             if path.startswith(f"/file/bot{fake.token}/"):
+                time.sleep(fake.download_delay)
+                if fake.drop_downloads:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 data = fake._download(path[len(f"/file/bot{fake.token}/"):])
                 return self._send(200 if data is not None else 404, data or b"Not Found", "application/octet-stream")
             match = re.fullmatch(r"/bot([^/]+)/(\w+)", path)
