@@ -111,6 +111,10 @@ class FakeTelegram:
         """The updates the bot has not confirmed (Telegram would hand them out again)."""
         return [update for update in self.updates if update["update_id"] >= self.offset]
 
+    def heal(self) -> None:
+        """Forget every fault not yet happened."""
+        self._faults.clear()
+
     def pending_faults(self, method: str) -> int:
         """How many of the failures set for ``method`` have not happened yet."""
         return len(self._faults.get(method, []))
