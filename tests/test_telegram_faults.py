@@ -11,6 +11,8 @@ import asyncio
 import logging
 import signal
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -19,7 +21,8 @@ from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
 
 from bot.telegram_sending import surely_not_delivered
-from fake_telegram import callback, message
+from conftest import ROOT
+from fake_telegram import FakeTelegram, callback, message
 from telegram_harness import ADMIN, GROUP, STAFF, RunningBot, ask, bot_settings, free_port, post, serving
 
 # Questions whose answers name their township, so that each answer can be matched to its question.
@@ -247,8 +250,6 @@ def test_polling_errors_are_one_line_each_without_pages(fake, kb, tmp_path):
 
 
 def test_an_unreachable_bot_api_at_start_is_one_line_per_try(kb, tmp_path):
-    from fake_telegram import FakeTelegram
-
     with FakeTelegram() as fake:
         api = f"http://127.0.0.1:{free_port()}/bot"  # nothing listens there
         with serving(fake, kb, tmp_path, TELEGRAM_API_URL=api) as process:
@@ -294,3 +295,13 @@ def test_a_webhook_post_that_is_not_an_update_gets_400(fake, kb, tmp_path):
 def test_a_command_with_a_name_that_is_not_chinese_is_answered_in_chinese(fake, bot, command):
     [reply] = ask(fake, command)
     assert any("\u4e00" <= char <= "\u9fff" for char in reply["text"]) and "did not" not in reply["text"]
+
+
+def test_a_traceback_that_quotes_the_token_is_printed_without_it():
+    token = "5550001111:AAH-very-secret-part"
+    script = ("from bot.settings import Settings\nfrom bot.telegram_serving import _hide_token\n"
+              f"_hide_token(Settings(token={token!r}, db_path=None))\n"
+              f"raise RuntimeError('calling https://api.telegram.org/bot{token}/getMe failed')\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" in result.stderr and "RuntimeError" in result.stderr
+    assert token not in result.stderr and "AAH-very-secret-part" not in result.stderr and "<token>" in result.stderr
