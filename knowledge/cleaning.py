@@ -29,6 +29,8 @@ _NAV_WORDS = (
     "主动公开", "关闭窗口", "分享到", "扫一扫", "上一篇", "下一篇", "相关链接",
 )
 
+_NAV_WORD = re.compile("|".join(map(re.escape, _NAV_WORDS)))
+
 
 @dataclass
 class CleanText:
@@ -94,6 +96,6 @@ def _meta_pairs(line: str) -> dict[str, str]:
 def _is_navigation(raw: str, line: str) -> bool:
     if ">>" in raw or "丨" in raw or ("当前" in line and "位置" in line) or raw.startswith(("•", "- ")) and len(line) < 30:
         return True
-    if len(line) <= 30 and "。" not in line and any(word in line for word in _NAV_WORDS):
+    if len(line) <= 30 and "。" not in line and _NAV_WORD.search(line):
         return True
     return line in ("-", "|")

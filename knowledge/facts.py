@@ -17,6 +17,7 @@ takes a figure in a unit it is not counted in.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from knowledge.vocabulary import Metric, term_index, vocabulary
 _CLAUSE_DELIMITERS = "，。；！？：,;"
 _NEAR = 4  # characters between a term and its figure that still count as "right next to it"
 _SUBJECT_MAX = 16
+# How far back in its clause a figure's words are looked for. A report's clauses are far shorter (its longest
+# sentences have 800 characters); a text of one endless clause (no punctuation) must not cost time squared.
+_WINDOW = 1000
 
 
 @dataclass(frozen=True)
@@ -51,18 +55,18 @@ class Fact:
 def extract_facts(sentence: str) -> list[Fact]:
     """All facts of one sentence (canonical text), figures first, then names."""
     quantities = find_quantities(sentence)
-    plain = _mask_quotes(sentence)
+    plain = _mask_quotes(sentence) if quantities else sentence
     facts = []
+    # 开展镇、村两级干部专题培训4次: a tier (两级) is no figure the next one's words stop at
+    is_bound = [unit_class(quantity.unit) != "levels" for quantity in quantities]
+    previous_ends = _previous_bound_ends(quantities, is_bound)
+    next_starts = _previous_bound_ends(quantities[::-1], is_bound[::-1], attribute="start", none=len(sentence))[::-1]
     for index, quantity in enumerate(quantities):
-        # 开展镇、村两级干部专题培训4次: a tier (两级) is no figure the next one's words stop at
-        bounds = [other for other in quantities if other is quantity or unit_class(other.unit) != "levels"]
-        own = bounds.index(quantity)
-        previous_end = bounds[own - 1].end if own else 0
-        next_start = bounds[own + 1].start if own + 1 < len(bounds) else len(sentence)
+        previous_end, next_start = previous_ends[index], next_starts[index]
         metric, term_span = _metric_for(plain, quantity, previous_end, next_start)
         if quantity.chinese and quantity.value == 1 and metric is None and not _counts_one(sentence, quantity):
             continue  # 形成一个依法办事的局面: a manner of speaking, not a figure
-        if sentence[:quantity.start].endswith(("平均", "每")):
+        if sentence.endswith(("平均", "每"), 0, quantity.start):
             continue  # 平均一个行政村3人: the 一个 only sets the scope of the next figure
         subject = _subject(sentence, quantity, term_span, previous_end)
         lead, tail = _lead_and_tail(sentence, quantity, previous_end, next_start)
@@ -71,6 +75,21 @@ def extract_facts(sentence: str) -> list[Fact]:
                           lead=lead, tail=tail, label=label))
     facts.extend(_named_facts(sentence))
     return facts
+
+
+def _previous_bound_ends(quantities: list[Quantity], is_bound: list[bool], attribute: str = "end", none: int = 0
+                         ) -> list[int]:
+    """For each quantity, the ``attribute`` of the nearest bounding quantity before it (``none`` when there is none).
+
+    Called on the reversed list, it gives the start of the nearest one after each. One pass: a sentence may
+    hold thousands of figures.
+    """
+    result, last = [], none
+    for quantity, bound in zip(quantities, is_bound):
+        result.append(last)
+        if bound:
+            last = getattr(quantity, attribute)
+    return result
 
 
 def _lead_and_tail(sentence: str, quantity: Quantity, previous_end: int, next_start: int) -> tuple[str, str]:
@@ -126,17 +145,30 @@ def _counts_one(sentence: str, quantity: Quantity) -> bool:
 
 def _mask_quotes(sentence: str) -> str:
     """``sentence`` with quoted and titled spans blanked (same length): 《信访工作条例》 names no petitions."""
+    pieces, done = [], 0
     for start, end in quoted_spans(sentence):
         if sentence[start + 1:end - 1] in term_index():
             continue  # “法律明白人”: a quoted term still names what is counted
-        sentence = sentence[:start] + "□" * (end - start) + sentence[end:]
-    return sentence
+        pieces += [sentence[done:start], "□" * (end - start)]
+        done = end
+    return "".join(pieces) + sentence[done:]
 
 
 def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
-    left = max(sentence.rfind(mark, 0, start) for mark in _CLAUSE_DELIMITERS) + 1
-    rights = [position for mark in _CLAUSE_DELIMITERS if (position := sentence.find(mark, end)) != -1]
-    return left, min(rights, default=len(sentence))
+    """The clause around ``sentence[start:end]``: from after the delimiter before it to the delimiter after it."""
+    marks = _delimiter_positions(sentence)
+    before = bisect.bisect_left(marks, start)
+    after = bisect.bisect_left(marks, end)
+    return (marks[before - 1] + 1 if before else 0), (marks[after] if after < len(marks) else len(sentence))
+
+
+_DELIMITER = re.compile(f"[{_CLAUSE_DELIMITERS}]")
+
+
+@functools.lru_cache(maxsize=8)
+def _delimiter_positions(sentence: str) -> list[int]:
+    """Where ``sentence``'s clause delimiters stand, in order: found once, not once per figure."""
+    return [match.start() for match in _DELIMITER.finditer(sentence)]
 
 
 @functools.cache
@@ -186,12 +218,13 @@ def _metric_for(sentence: str, quantity: Quantity, previous_end: int, next_start
     if chosen is None and _scope(sentence, quantity).startswith("平均"):
         # 积极培养各村法律明白人，平均一个行政村3人: the counted thing stands in the clause before.
         before_start, _ = _clause(sentence, max(clause_start - 1, 0), max(clause_start - 1, 0))
+        before_start = max(before_start, clause_start - _WINDOW)
         earlier = _find_terms(sentence[before_start:clause_start], before_start, quantity.unit)
         chosen = max(earlier, key=lambda found: found[1], default=None)
     if chosen is None:
         return None, None
     start, end, term = chosen
-    governing = sentence[clause_start:quantity.start] + sentence[quantity.end:tail_end]
+    governing = sentence[max(clause_start, quantity.start - _WINDOW):quantity.start] + sentence[quantity.end:tail_end]
     return _by_verb(term_index()[term], governing, quantity.unit), (start, end)
 
 
@@ -235,17 +268,18 @@ def _subject(sentence: str, quantity: Quantity, term_span: tuple[int, int] | Non
         return sentence[quantity.end:term_span[1]][:_SUBJECT_MAX]
     end = term_span[1] if term_span else quantity.start
     if not term_span:
-        end = clause_start + len(strip_linking(sentence[clause_start:end]))
+        before = sentence[max(clause_start, end - _WINDOW):end]
+        end -= len(before) - len(strip_linking(before))
     floor = max(clause_start, previous_end)
     start = term_span[0] if term_span else end
     while start > floor and end - start < _SUBJECT_MAX:
-        if sentence[:start].endswith(_stops()) or not _is_cjk(sentence[start - 1]):
+        if sentence.endswith(_stops(), 0, start) or not _is_cjk(sentence[start - 1]):
             break
         start -= 1
     subject = sentence[start:end].lstrip("年度")
     if not subject:  # nothing before the figure: take what follows it
-        tail = sentence[quantity.end:clause_end]
-        subject = re.split(r"[，。；、]", tail)[0][:8]
+        tail = sentence[quantity.end:min(clause_end, quantity.end + 8)]
+        subject = re.split(r"[，。；、]", tail)[0]
     return subject
 
 
@@ -265,15 +299,26 @@ def _sentence_scope_patterns() -> tuple[re.Pattern[str], ...]:
 
 def _scope(sentence: str, quantity: Quantity) -> str:
     clause_start, _ = _clause(sentence, quantity.start, quantity.end)
-    before = sentence[clause_start:quantity.end]  # with the figure: patterns look ahead to it
+    window = max(clause_start, quantity.start - _WINDOW)
+    before = sentence[window:quantity.end]  # with the figure: patterns look ahead to it
     for pattern in _scope_patterns():
-        if (match := pattern.search(before)) and match.end() <= quantity.start - clause_start:
+        if (match := pattern.search(before)) and match.end() <= quantity.start - window:
             return match.group(0)
     if quantity.unit != "%" and not any(word in before for word in vocabulary()["total_words"]):
         for pattern in _sentence_scope_patterns():
-            if match := pattern.search(sentence[:clause_start]):
+            # (the patterns look only ahead, never back: none can match in the part before the clause unless
+            # it matches in the whole sentence, and not before its first match there)
+            first = _first_match(pattern, sentence)
+            if first is not None and (match := pattern.search(sentence, first, clause_start)):
                 return match.group(0)
     return ""
+
+
+@functools.lru_cache(maxsize=8)
+def _first_match(pattern: re.Pattern[str], sentence: str) -> int | None:
+    """Where ``pattern`` first matches in ``sentence``, None when nowhere: looked for once per sentence."""
+    match = pattern.search(sentence)
+    return match.start() if match else None
 
 
 _LAW_FIRM = re.compile(r"(?:聘请了?|聘用了?|聘任了?|委托|与)([^，。；、“”]{2,20}?律师事务所)")

@@ -118,6 +118,11 @@ def place_names(text: str) -> list[PlaceName]:
     >>> [p.name for p in place_names("现将宝城镇2025年度法治政府建设情况报告如下，各乡镇")]
     ['宝城镇']
     """
+    return [place for _, place in _places_at(text)]
+
+
+def _places_at(text: str) -> list[tuple[int, PlaceName]]:
+    """``place_names`` of ``text``, each with where its name starts in ``text``."""
     vocab = vocabulary()["township"]
     found = []
     for match in _suffix_pattern().finditer(text):
@@ -129,7 +134,8 @@ def place_names(text: str) -> list[PlaceName]:
         stem = _strip_lead_words(stem, vocab["lead_words"])
         admin = _strip_lead_words(admin, vocab["lead_words"])
         if _acceptable_stem(stem, vocab, after_county=bool(admin) or match.group(0).startswith("街道")):
-            found.append(PlaceName(stem + match.group(0).replace("街道办事处", "街道"), stem, admin))
+            found.append((match.start() - len(stem),
+                          PlaceName(stem + match.group(0).replace("街道办事处", "街道"), stem, admin)))
     return found
 
 
@@ -188,7 +194,12 @@ def _township(clean: CleanText, title: str) -> tuple[str, str]:
         return first.name, best.admin if best.name == first.name else ""
     scores: Counter[str] = Counter()
     admins: dict[str, str] = {}
-    body = _merge_run_ons(place_names(clean.text))
+    text = clean.text
+    found = _places_at(text)
+    body = _merge_run_ons([place for _, place in found])
+    first_seen: dict[str, int] = {}  # where the text first names each place (a name the run-on ends with: there)
+    for (start, place), merged in zip(found, body):
+        first_seen.setdefault(merged.name, start + len(place.name) - len(merged.name))
     for key in _META_ORG_KEYS:
         for place in place_names(clean.meta.get(key, "")):
             scores[place.name] += 5
@@ -199,7 +210,9 @@ def _township(clean: CleanText, title: str) -> tuple[str, str]:
             admins[place.name] = place.admin
     if not scores:
         return "", ""
-    name = max(scores, key=lambda candidate: (scores[candidate], -clean.text.find(candidate)))
+    for candidate in scores.keys() - first_seen.keys():  # named only by the publishing office
+        first_seen[candidate] = text.find(candidate)
+    name = max(scores, key=lambda candidate: (scores[candidate], -first_seen[candidate]))
     return name, admins.get(name, "")
 
 
@@ -208,8 +221,10 @@ def _merge_run_ons(places: list[PlaceName]) -> list[PlaceName]:
     by_name = {place.name: place for place in places}
     merged = []
     for place in places:
-        shorter = [other for name, other in by_name.items() if name != place.name and place.name.endswith(name)]
-        merged.append(min(shorter, key=lambda other: len(other.name)) if shorter else place)
+        # the shortest other name it ends with (names are short: look its endings up, not every name)
+        ending = next((by_name[place.name[cut:]] for cut in range(len(place.name) - 1, 0, -1)
+                       if place.name[cut:] in by_name), None)
+        merged.append(ending or place)
     return merged
 
 

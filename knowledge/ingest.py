@@ -2,26 +2,44 @@
 
 A file whose bytes are already stored (read by the same parser) is skipped without being parsed, so
 rebuilding an unchanged folder only hashes its files.
+
+A single uploaded file is read apart (``read_upload``): in a child process bounded in time and memory, and
+refused when it says nothing to answer from. Storing it (``store_upload``) keeps the report it replaces, so that
+``restore_replaced`` can bring that one back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.fingerprint import parser_fingerprint
-from knowledge.reading import SUPPORTED_SUFFIXES, ReadError, read_file, read_text
+from knowledge.reading import MAX_TEXT_BYTES, SUPPORTED_SUFFIXES, ReadError, read_file, read_text
 from knowledge.report import ParseError, Report, parse_report
 from knowledge.segment import LookupSegmenter, Segmenter, lexicon_path
-from knowledge.store import Prepared, Writer, prepare
+from knowledge.store import Prepared, Restored, Stored, Writer, prepare
 
 PARALLEL_FROM = 40  # fewer files than this are parsed in this process: starting workers costs ~1 s
 LOOKUP_UP_TO = 10  # this many files or fewer are cut through the lexicon file: loading jieba's dictionary costs 0.9 s
+
+# An upload is read, parsed and segmented in a child process that is killed after UPLOAD_SECONDS and may use no
+# more than UPLOAD_MEMORY of address space: whatever the file, the bot waits at most that long and stays small.
+# A real report takes about half a second there (mostly the child's start); the slowest made-up file measured
+# within UPLOAD_TEXT_BYTES (36,500 figures in one unpunctuated sentence) took 10–14 s on 2 cores.
+UPLOAD_SECONDS = 20
+UPLOAD_MEMORY = 2 * 2**30
+UPLOAD_TEXT_BYTES = MAX_TEXT_BYTES // 4  # 512 KB of text: reports have 3–30 KB
+# Texts up to this many characters are cut through the lexicon file (a real report in ~0.2 s); longer ones with
+# jieba's dictionary loaded (~1-2 s to load, then five times faster per character).
+UPLOAD_LOOKUP_CHARS = 60_000
 
 
 @dataclass
@@ -41,7 +59,17 @@ class FileResult:
 
     @property
     def failed(self) -> bool:
-        return self.status == "failed"
+        return self.status in ("failed", "refused")
+
+
+class NothingToAnswer(ParseError):
+    """An upload that reads and names its township and year, but holds no figure, no name and no headed section
+    (a draft of two lines): storing it would replace a report by nothing."""
+
+
+class KnowledgeBaseChanged(RuntimeError):
+    """The knowledge base no longer holds the report that an upload was read against (another upload or a build
+    stored one since): nothing was stored."""
 
 
 def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[FileResult]]:
@@ -161,18 +189,112 @@ def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult,
 
 
 def ingest_upload(name: str, data: bytes, db_path: Path) -> FileResult:
-    """Read one uploaded file (its ``name`` and bytes) into the knowledge base at ``db_path``, atomically.
+    """Read one uploaded file (its ``name`` and bytes) into the knowledge base at ``db_path``, atomically,
+    replacing the stored report of its township and year if there is one (archived: ``restore_replaced``).
 
-    Nothing is written unless the file reads and parses: a bad upload leaves the knowledge base as it was.
+    Nothing is written unless the file reads, parses and has something to answer from: such an upload gives a
+    ``failed`` result (``refused`` when it says nothing), and the knowledge base stays as it was. Callers that
+    must confirm a replacement first use ``read_upload``, ``knowledge.store.stored_report`` and ``store_upload``.
     """
-    path = Path(Path(name).name)  # only the file name counts: its suffix says how to read it
+    path = Path(Path(name).name)
     try:
-        report = read_report(path, data, path.name)
+        prepared = read_upload(name, data)
     except (ReadError, ParseError) as error:
-        return FileResult(path, "failed", error=str(error))
-    # The lexicon cuts as the in-memory dictionary does, without holding it (100 MB) in a serving bot.
-    prepared = prepare(report, LookupSegmenter(lexicon_path()), file_digest(data))
+        return FileResult(path, "refused" if isinstance(error, NothingToAnswer) else "failed", error=str(error))
+    report = prepared.report
     with Writer(db_path) as writer:
-        stored = writer.write(prepared)
+        stored = writer.write(prepared, archive=True)
     return FileResult(path, stored.status, report.header.township, report.header.year, len(report.facts),
                       report=report)
+
+
+def read_upload(name: str, data: bytes, seconds: float = UPLOAD_SECONDS, memory: int = UPLOAD_MEMORY) -> Prepared:
+    """Read, parse and segment one uploaded file (its ``name`` and bytes) in a child process; write nothing.
+
+    Raises ``ReadError`` (also when reading took over ``seconds`` or more than ``memory`` bytes of address space)
+    or ``ParseError``
+    (``NothingToAnswer`` for a report with nothing to answer from), each with its reason in English and Chinese.
+    """
+    lexicon = lexicon_path()  # made here, once, if missing: never by each child
+    # -P: this package, not whatever the working folder holds, is imported
+    command = [sys.executable, "-P", "-c", "from knowledge.ingest import _read_upload_child; _read_upload_child()"]
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    try:
+        done = subprocess.run(command, input=pickle.dumps((name, data, lexicon, memory)), capture_output=True, env=env,
+                              timeout=seconds)
+    except subprocess.TimeoutExpired:
+        raise ReadError(f"{name}: reading it took longer than {seconds:.0f} s, far longer than a report takes; "
+                        f"save it again as .docx or .txt and check that it is a report",
+                        f"读取超过 {seconds:.0f} 秒，一份报告远用不了这么久：请确认这是报告，或另存为 .docx 或 .txt 再发送"
+                        ) from None
+    try:
+        outcome = pickle.loads(done.stdout)
+    except Exception:  # noqa: BLE001 - killed (out of memory in C code) or crashed: no answer to read
+        outcome = ("crashed", [f"exit {done.returncode}", *done.stderr.decode("utf-8", "replace").splitlines()[-1:]])
+    if outcome[0] == "ok":
+        return outcome[1]
+    if outcome[0] == "error":
+        kind, message, chinese = outcome[1:]
+        raise {"ReadError": ReadError, "ParseError": ParseError, "NothingToAnswer": NothingToAnswer}[kind](
+            message, chinese)
+    reason = "out of memory" if outcome[0] == "memory" else f"the reader stopped: {': '.join(outcome[1])[:120]}"
+    raise ReadError(f"{name}: cannot be read ({reason}); save it again as .docx or .txt",
+                    "无法读取（文件内容过于庞大或异常）：请确认这是报告，或另存为 .docx 或 .txt 再发送")
+
+
+def _read_upload_child() -> None:
+    """In the child of ``read_upload``: (name, bytes, lexicon, memory) pickled on stdin, the outcome pickled to
+    stdout."""
+    import resource
+
+    name, data, lexicon, memory = pickle.load(sys.stdin.buffer)
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    try:
+        outcome: tuple = ("ok", _prepare_upload(name, data, lexicon))
+    except (ReadError, ParseError) as error:
+        outcome = ("error", type(error).__name__, str(error), error.chinese)
+    except MemoryError:
+        outcome = ("memory",)
+    sys.stdout.buffer.write(pickle.dumps(outcome))
+
+
+def _prepare_upload(name: str, data: bytes, lexicon: Path) -> Prepared:
+    path = Path(Path(name).name)  # only the file name counts: its suffix says how to read it
+    report = parse_report(read_text(path, data, max_text=UPLOAD_TEXT_BYTES), path.name)
+    if report.says_nothing:
+        raise NothingToAnswer(
+            f"{path.name}: no figure and no section in it (only {len(report.body.sentences)} sentences): "
+            f"not stored, so that it replaces no report; send the whole report",
+            f"报告里没有任何数据，也没有分节标题（只有 {len(report.body.sentences)} 句），像是草稿或片段："
+            f"没有存入，以免替换已有的报告。请发送完整的报告")
+    characters = sum(map(len, {sentence.text for sentence in report.body.sentences}))  # each text is cut once
+    # The lexicon cuts as the in-memory dictionary does, without loading it (1-2 s, 100 MB) for a short report.
+    segmenter = LookupSegmenter(lexicon) if characters <= UPLOAD_LOOKUP_CHARS else Segmenter()
+    return prepare(report, segmenter, file_digest(data))
+
+
+def store_upload(prepared: Prepared, db_path: Path, replacing: str | None) -> Stored:
+    """Store an upload read by ``read_upload`` in the knowledge base at ``db_path``, in one transaction; a report
+    it replaces is archived first (``restore_replaced`` brings it back).
+
+    ``replacing`` is the digest of the stored report of the same township and year that the caller showed and had
+    confirmed (None: there was none). If the knowledge base holds another one by now, ``KnowledgeBaseChanged`` is
+    raised and nothing is stored.
+    """
+    header = prepared.report.header
+    with Writer(db_path) as writer:
+        current = writer.stored_report(header.township, header.year)
+        if (current.digest if current else None) != replacing:
+            raise KnowledgeBaseChanged(f"the report of {header.township} {header.year} changed meanwhile")
+        return writer.write(prepared, archive=True)
+
+
+def restore_replaced(db_path: Path) -> Restored | None:
+    """Bring back the report most recently replaced by an upload (``Writer.restore_replaced``), atomically;
+    None (and nothing written) when there is none."""
+    if not Path(db_path).exists():
+        return None
+    with Writer(db_path) as writer:
+        return writer.restore_replaced()
+

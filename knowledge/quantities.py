@@ -15,6 +15,7 @@ anything inside quotation marks or book-title marks (“3·15”, 《…2021—2
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -85,9 +86,16 @@ def find_quantities(sentence: str) -> list[Quantity]:
     """Every counted figure in ``sentence`` (canonical text), in order of appearance."""
     vocab = vocabulary()
     quoted = quoted_spans(sentence)
+    quoted_starts = [start for start, _ in quoted]
+
+    def is_quoted(position: int) -> bool:
+        # the spans do not overlap and come in order: only the last one starting at or before ``position`` can hold it
+        index = bisect.bisect_right(quoted_starts, position) - 1
+        return index >= 0 and position < quoted[index][1]
+
     found = []
     for match in _pattern().finditer(sentence):
-        if any(start <= match.start() < end for start, end in quoted) and match.group("unit") not in vocab["quoted_units"]:
+        if is_quoted(match.start()) and match.group("unit") not in vocab["quoted_units"]:
             continue
         if not _stands_alone(match, sentence, vocab):
             continue
@@ -95,7 +103,7 @@ def find_quantities(sentence: str) -> list[Quantity]:
         if quantity is not None:
             found.append(quantity)
     for match in _PERCENT_WORDS.finditer(sentence):  # 百分之百, 百分之九十五
-        if not any(start <= match.start() < end for start, end in quoted) and (value := _number(match.group("num"))):
+        if not is_quoted(match.start()) and (value := _number(match.group("num"))):
             found.append(Quantity(match.group(0), match.start(), match.end(), _tidy(value), None, None, "", "%", True))
     return sorted(found, key=lambda quantity: quantity.start)
 

@@ -14,7 +14,12 @@ from knowledge.text import has_cjk, normalize
 
 
 class ParseError(Exception):
-    """Text that is not a township report we can file; ``str(error)`` is the one-line reason."""
+    """Text that is not a township report we can file: ``str(error)`` is the one-line reason, ``chinese`` the same
+    in Chinese (for the staff who upload reports)."""
+
+    def __init__(self, message: str, chinese: str = "") -> None:
+        super().__init__(message)
+        self.chinese = chinese or message
 
 
 @dataclass
@@ -26,6 +31,13 @@ class Report:
     header: Header
     body: Body
     facts: list[tuple[int, Fact]]
+
+    @property
+    def says_nothing(self) -> bool:
+        """True when there is nothing to answer from: no figure, no name and no headed section (a title and a
+        line or two, such as a draft). A heading needs two Chinese characters: a stray "，" line is none."""
+        headed = any(sum(map(has_cjk, section.heading)) >= 2 for section in self.body.sections if section.level)
+        return not self.facts and not headed
 
     @property
     def problems(self) -> list[str]:
@@ -49,13 +61,16 @@ def parse_report(text: str, source: str) -> Report:
     """
     canonical = normalize(text)
     if not has_cjk(canonical):
-        raise ParseError(f"{source}: no Chinese text in it; is this a township report?")
+        raise ParseError(f"{source}: no Chinese text in it; is this a township report?",
+                         "里面没有中文：这是乡镇的报告吗？")
     cleaned = clean(canonical)
     header = parse_header(cleaned)
     if not header.township:
-        raise ParseError(f"{source}: no township (乡/镇/街道) named in the title or text")
+        raise ParseError(f"{source}: no township (乡/镇/街道) named in the title or text",
+                         "标题和正文都没有写明是哪个乡、镇或街道的报告")
     if header.year is None:
-        raise ParseError(f"{source}: cannot tell which year the report covers")
+        raise ParseError(f"{source}: cannot tell which year the report covers",
+                         "看不出这是哪一年的报告：标题里应写明年份，例如“2024年”")
     body = split_body(cleaned.lines, header.title)
     facts = [
         (sentence.position, fact)

@@ -26,6 +26,12 @@ WORDS_TABLE = ("create table words (word text primary key, sentences integer not
 # report): kept as reports come and go, not counted per question.
 RANKED_COUNTS_TABLE = ("create table ranked_counts (metric text, unit_class text, year integer, townships integer, "
                        "primary key (metric, unit_class, year)) without rowid")
+# Reports that an upload replaced, kept so that the replacement can be undone: each one's rows (reports, sections,
+# sentences, facts) as zlib-compressed JSON. Made by the first replacing upload: older knowledge bases and those
+# only ever built from folders have none, and no reader needs it.
+REPLACED_TABLE = ("create table if not exists replaced_reports (id integer primary key, township text not null, "
+                  "year integer not null, title text, facts integer, digest text, replaced_by text not null, "
+                  "replaced_at text not null, restored_at text, rows blob not null)")
 # The figures (of facts ``f``) a ranking compares: whole ones (no 每村 or 其中 scope) with a value.
 WHOLE_FIGURE = "f.scope = '' and coalesce(f.value, f.lower) is not null"
 BUSY_SECONDS = 60  # how long a reader or writer waits for another writer (a bot upload during a build)

@@ -3,7 +3,8 @@
 Tables: ``townships`` with their ``aliases`` and fuzzy-match ``name_keys``, ``reports`` (one per township
 and year), ``sections``, ``sentences`` (with FTS5 over their jieba-segmented text), ``facts`` (every figure
 with its lead, tail, label and unit class; FTS5 over the jieba-segmented words around it), ``metrics``
-and ``meta``.
+and ``meta``; once an upload has replaced a report, ``replaced_reports`` keeps the replaced ones' rows, so that
+``Writer.restore_replaced`` can bring one back.
 
 Writing happens in place, in one transaction per ``Writer`` (WAL mode): a build that fails or is killed
 half-way leaves the knowledge base exactly as it was, readers go on reading the old state meanwhile, and
@@ -12,9 +13,12 @@ adding one report to a large knowledge base writes only that report's rows.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
+import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +28,8 @@ from knowledge.aliases import county_short, fuzzy_keys, pinyin, short_name, town
 from knowledge.quantities import unit_class
 from knowledge.facts import Fact
 from knowledge.report import Report
-from knowledge.schema import (BUSY_SECONDS, FACTS_BY_AMOUNT, RANKED_COUNTS_TABLE, SCHEMA_VERSION, WHOLE_FIGURE,
-                              WORDS_TABLE, check_file, check_schema, schema_version)
+from knowledge.schema import (BUSY_SECONDS, FACTS_BY_AMOUNT, RANKED_COUNTS_TABLE, REPLACED_TABLE, SCHEMA_VERSION,
+                              WHOLE_FIGURE, WORDS_TABLE, check_file, check_schema, schema_version)
 from knowledge.segment import LookupSegmenter, Segmenter
 from knowledge.vocabulary import metrics
 from knowledge.wordstats import WordCounts
@@ -48,6 +52,51 @@ class Stored:
 
     status: str
     report_id: int
+
+
+@dataclass
+class StoredReport:
+    """A report in the knowledge base, as an upload of the same township and year would find it."""
+
+    township: str
+    year: int
+    title: str
+    source: str  # the name of the file it was read from
+    facts: int
+    digest: str  # of its text (and the parser): the same digest, the same report
+
+
+@dataclass
+class Restored:
+    """What ``Writer.restore_replaced`` did: ``restored`` is back, ``removed`` (which had replaced it) is gone."""
+
+    restored: StoredReport
+    removed: StoredReport
+    replaced_at: str
+
+
+_STORED_REPORT = ("select t.name, r.year, r.title, r.source, r.facts, r.digest from reports r "
+                  "join townships t on t.id = r.township_id where t.name = ? and r.year = ?")
+
+
+def stored_report(path: Path | str, township: str, year: int) -> StoredReport | None:
+    """The report of ``township`` and ``year`` in the knowledge base at ``path`` (None if none, or no file); reads only.
+
+    Raises ``KnowledgeBaseError`` when ``path`` is not a knowledge base.
+    """
+    path = Path(path)
+    check_file(path)
+    if not path.exists():
+        return None
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute(f"pragma busy_timeout = {BUSY_SECONDS * 1000}")
+        if schema_version(connection, path) is None:
+            return None
+        row = connection.execute(_STORED_REPORT, [township, year]).fetchone()
+    finally:
+        connection.close()
+    return StoredReport(*row) if row else None
 
 
 def prepare(report: Report, segmenter: Segmenter | LookupSegmenter, file_digest: str = "") -> Prepared:
@@ -167,8 +216,16 @@ class Writer:
             "select t.name as township, r.year, r.facts, r.id from reports r join townships t on t.id = r.township_id "
             "where r.file_digest = ?", [file_digest]), None)
 
-    def write(self, prepared: Prepared) -> Stored:
-        """Store one prepared report; the same text as stored is left alone, a new text for its year replaces it."""
+    def stored_report(self, township: str, year: int) -> StoredReport | None:
+        """The report of ``township`` and ``year`` as this transaction sees it (None if none)."""
+        row = self.connection.execute(_STORED_REPORT, [township, year]).fetchone()
+        return StoredReport(*row) if row else None
+
+    def write(self, prepared: Prepared, archive: bool = False) -> Stored:
+        """Store one prepared report; the same text as stored is left alone, a new text for its year replaces it.
+
+        With ``archive``, a replaced report's rows are kept in ``replaced_reports`` first (see ``restore_replaced``).
+        """
         report = prepared.report
         township_id = self._township_id(report)
         old = self.connection.execute("select id, digest from reports where township_id = ? and year = ?",
@@ -178,20 +235,105 @@ class Writer:
                 self.changed = True
                 self.connection.execute("update reports set file_digest = ? where id = ?", [prepared.file_digest, old[0]])
             return Stored("unchanged", old[0])
-        ranked_before = self._ranked_in(self._latest_report(township_id))
-        if old is not None:
-            self._count_ranked(self._ranked_in(old[0]), report.header.year, -1)
-            self._delete_report(old[0])
-        report_id = self._insert_report(township_id, prepared)
-        self._count_ranked(self._ranked_in(report_id), report.header.year, 1)
+        if archive and old is not None:
+            self._archive(old[0], replaced_by=report.digest)
+        report_id = self._swap(township_id, report.header.year, old[0] if old else None,
+                               lambda: self._insert_report(township_id, prepared))
         self._words.add(prepared.words)
+        return Stored("replaced" if old is not None else "added", report_id)
+
+    def restore_replaced(self) -> Restored | None:
+        """Bring back the report most recently archived by a replacing ``write``, in place of the report that
+        replaced it; None when there is none to bring back.
+
+        An archived report whose replacement has itself been replaced since (by a build, say) is passed over: only
+        the report that stands where it stood is swapped back.
+        """
+        if not self.connection.execute("select 1 from sqlite_master where name = 'replaced_reports'").fetchone():
+            return None
+        candidates = self.connection.execute(
+            "select id, township, year, replaced_by, replaced_at from replaced_reports where restored_at is null "
+            "order by id desc").fetchall()
+        for archive_id, township, year, replaced_by, replaced_at in candidates:
+            current = self.stored_report(township, year)
+            if current is not None and current.digest == replaced_by:
+                break
+        else:
+            return None
+        packed = self.connection.execute("select rows from replaced_reports where id = ?", [archive_id]).fetchone()[0]
+        rows = json.loads(zlib.decompress(packed))
+        report_id = self.connection.execute("select r.id from reports r join townships t on t.id = r.township_id "
+                                            "where t.name = ? and r.year = ?", [township, year]).fetchone()[0]
+        township_id = rows["report"]["township_id"]
+        self._swap(township_id, year, report_id, lambda: self._insert_rows(rows))
+        self._words.add(WordCounts.of([sentence["seg"] for sentence in rows["sentences"]],
+                                      [fact["words"] for fact in rows["facts"]],
+                                      sum(fact["offset"] is not None for fact in rows["facts"])))
+        self.connection.execute("update replaced_reports set restored_at = ? where id = ?",
+                                [time.strftime("%Y-%m-%d %H:%M:%S"), archive_id])
+        return Restored(self.stored_report(township, year), current, replaced_at)
+
+    def _swap(self, township_id: int, year: int, old_id: int | None, insert: Callable[[], int]) -> int:
+        """Delete report ``old_id`` (None: none) of this township and year and store the one ``insert`` stores
+        (returning its id), keeping the ranked counts and the township's newest report (``latest``) right."""
+        ranked_before = self._ranked_in(self._latest_report(township_id))
+        if old_id is not None:
+            self._count_ranked(self._ranked_in(old_id), year, -1)
+            self._delete_report(old_id)
+        report_id = insert()
+        self._count_ranked(self._ranked_in(report_id), year, 1)
         self.changed = True
         self.connection.execute(
             "update reports set latest = (year = (select max(year) from reports where township_id = ?)) "
             "where township_id = ?", [township_id, township_id])
         self._count_ranked(ranked_before, 0, -1)  # year 0: each township's newest report
         self._count_ranked(self._ranked_in(self._latest_report(township_id)), 0, 1)
-        return Stored("replaced" if old is not None else "added", report_id)
+        return report_id
+
+    def _archive(self, report_id: int, replaced_by: str) -> None:
+        """Keep report ``report_id``'s rows in ``replaced_reports`` (before a replacement deletes them)."""
+        def rows(sql: str) -> list[dict]:
+            cursor = self.connection.execute(sql, [report_id])
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in cursor]
+
+        report = rows("select * from reports where id = ?")[0]
+        packed = {"report": report, "sections": rows("select * from sections where report_id = ? order by id"),
+                  "sentences": rows("select * from sentences where report_id = ? order by id"),
+                  "facts": rows("select * from facts where report_id = ? order by id")}
+        township = self.connection.execute("select name from townships where id = ?",
+                                           [report["township_id"]]).fetchone()
+        self.connection.execute(REPLACED_TABLE)
+        self.connection.execute(
+            "insert into replaced_reports (township, year, title, facts, digest, replaced_by, replaced_at, rows) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [township[0], report["year"], report["title"], report["facts"], report["digest"], replaced_by,
+             time.strftime("%Y-%m-%d %H:%M:%S"), zlib.compress(json.dumps(packed, ensure_ascii=False).encode())])
+
+    def _insert_rows(self, rows: dict) -> int:
+        """Insert an archived report's rows (see ``_archive``) under new ids; returns the report's id."""
+        def insert(table: str, row: dict) -> int:
+            return self.connection.execute(
+                f"insert into {table} ({', '.join(row)}) values ({', '.join('?' * len(row))})",
+                list(row.values())).lastrowid
+
+        report_id = insert("reports", {**{key: value for key, value in rows["report"].items() if key != "id"},
+                                       "latest": 0})
+        first = self._take_ids("sections", len(rows["sections"]))
+        section_ids = {row["id"]: first + index for index, row in enumerate(rows["sections"])}
+        for row in rows["sections"]:
+            insert("sections", {**row, "id": section_ids[row["id"]], "report_id": report_id,
+                                "parent": section_ids.get(row["parent"])})
+        first = self._take_ids("sentences", len(rows["sentences"]))
+        sentence_ids = {row["id"]: first + index for index, row in enumerate(rows["sentences"])}
+        for row in rows["sentences"]:
+            insert("sentences", {**row, "id": sentence_ids[row["id"]], "report_id": report_id,
+                                 "section_id": section_ids[row["section_id"]]})
+        first = self._take_ids("facts", len(rows["facts"]))
+        for index, row in enumerate(rows["facts"]):
+            insert("facts", {**row, "id": first + index, "report_id": report_id,
+                             "sentence_id": sentence_ids[row["sentence_id"]]})
+        return report_id
 
     def _count_ranked(self, pairs: set[tuple[str, str]], year: int, sign: int) -> None:
         for metric, unit_class in pairs:
