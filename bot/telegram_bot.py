@@ -15,6 +15,9 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # python-telegram-bot v22: durations as timedelta, as v23 will have
 
@@ -31,12 +34,15 @@ from bot.answer import Answer, Answerer, Conversation
 from bot.render import as_html, as_text, split_message
 from bot.settings import Settings
 from bot.telegram_sending import Undeliverable, one_line, send
-from bot.uploads import check_upload, receive_report
+from bot.uploads import (MAX_UPLOAD_BYTES, Prepared, audit, cancel_upload, check_upload, commit_upload,
+                         prepare_upload, undo_last)
 
 log = logging.getLogger("township_bot.telegram")
 
 MAX_QUESTION_CHARS = 500  # a question is a line or two; a pasted page is not a question
 PENDING_CHOICES = 20  # questions per chat kept for their "which township?" buttons
+PENDING_UPLOADS = 10  # uploads kept waiting for an admin's "replace?" confirmation
+DOWNLOAD_SECONDS = 60.0  # an upload's download, whole
 TYPING_AFTER = 1.0  # seconds an answer may take before "typing…" is shown (each chat action costs rate limit)
 COMMANDS = [
     ("start", "开始：能问什么 · what I can answer"),
@@ -179,27 +185,88 @@ async def other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A document in a private chat: an admin's report to add to the knowledge base."""
+    """A document in a private chat: an admin's report for the knowledge base. Every attempt is audited and
+    answered with why; a report that would replace a stored one waits for the admin's confirmation."""
     settings: Settings = context.bot_data["settings"]
     user, message = update.effective_user, update.effective_message
+    name, who = message.document.file_name or "report", _who(update)
     if not settings.is_admin(user.id):
+        audit(settings.audit_log, who, name, None, "not-admin", "not an admin")
         await _send(context, message.reply_text, "只有管理员可以上传报告。要提问，请直接发文字。")
         return
-    name = message.document.file_name or "report"
     problem = check_upload(name, message.document.file_size)
     if problem:
+        audit(settings.audit_log, who, name, None, "rejected", problem)
         await _send(context, message.reply_text, html.escape(problem))
         return
-    await _typing(update, context)
-    data = bytes(await (await message.document.get_file()).download_as_bytearray())
-    who = f"{user.id} (@{user.username})" if user.username else str(user.id)
-    async with context.bot_data["upload_lock"]:  # one upload at a time: each rewrites the knowledge base
-        upload = await asyncio.to_thread(receive_report, name, data, context.bot_data["db_path"],
-                                         settings.audit_log, who)
+    await _typing(update, context, ChatAction.UPLOAD_DOCUMENT)
+    try:
+        data = await _download(context, message.document.file_id)
+    except DownloadFailed as error:
+        reply = f"没有读入“{name}”：{error}。知识库没有改变，请重新发送。"
+        audit(settings.audit_log, who, name, None, "download-failed", reply)
+        await _send(context, message.reply_text, html.escape(reply))
+        return
+    prepared = await asyncio.to_thread(prepare_upload, name, data, context.bot_data["db_path"])
+    log.info("upload %s by %s: %s", name, user.id, prepared.kind)
+    if not prepared.replaces:
+        await _send(context, message.reply_text, await _store(context, prepared, who))
+        return
+    pending: dict[int, Prepared] = context.bot_data["pending_uploads"]
+    key = max(pending, default=0) + 1
+    pending[key] = prepared
+    for old in sorted(pending)[:-PENDING_UPLOADS]:  # forgotten unconfirmed: said so in the audit log
+        cancel_upload(pending.pop(old), settings.audit_log, who)
+    audit(settings.audit_log, who, name, data, "pending", prepared.lines[0])
+    buttons = InlineKeyboardMarkup([[InlineKeyboardButton(prepared.replace_label, callback_data=f"u:y:{key}")],
+                                    [InlineKeyboardButton("取消", callback_data=f"u:n:{key}")]])
+    await _send(context, message.reply_text, "\n".join(map(html.escape, prepared.lines)), reply_markup=buttons)
+
+
+async def confirm_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The admin's answer to "replace the stored report?": store the upload, or drop it."""
+    query, settings = update.callback_query, context.bot_data["settings"]
+    await _send(context, query.answer, retry_seconds=0)
+    _, choice, key = (query.data or "::").split(":")
+    prepared = context.bot_data["pending_uploads"].pop(int(key), None) if key.isdigit() else None
+    if prepared is None or not settings.is_admin(update.effective_user.id):
+        await _send(context, query.edit_message_text, "这个确认已过期，请重新发送文件。")
+        return
+    if choice == "y":
+        reply = await _store(context, prepared, _who(update))
+    else:
+        reply = html.escape("\n".join(cancel_upload(prepared, settings.audit_log, _who(update)).lines))
+    await _send(context, query.edit_message_text, reply)
+
+
+async def undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/undo (admins): bring back the report that the last upload replaced."""
+    settings: Settings = context.bot_data["settings"]
+    if not settings.is_admin(update.effective_user.id):
+        await _send(context, update.effective_message.reply_text, "只有管理员可以撤销上传。")
+        return
+    async with context.bot_data["upload_lock"]:
+        done = await asyncio.to_thread(undo_last, context.bot_data["db_path"], settings.audit_log, _who(update))
+        if done.stored:
+            await _answering(context, _answerer(context).reload)
+    await _send(context, update.effective_message.reply_text, "\n".join(map(html.escape, done.lines)))
+
+
+async def _store(context: ContextTypes.DEFAULT_TYPE, prepared: Prepared, who: str) -> str:
+    """Store a prepared upload (one at a time: each rewrites the knowledge base); the reply, as HTML."""
+    async with context.bot_data["upload_lock"]:
+        upload = await asyncio.to_thread(commit_upload, prepared, context.bot_data["db_path"],
+                                         context.bot_data["settings"].audit_log, who)
         if upload.stored:
             await _answering(context, _answerer(context).reload)
-    log.info("upload %s by %s: %s", name, user.id, upload.lines[0])
-    await _send(context, message.reply_text, "\n".join(map(html.escape, upload.lines)))
+    lines = upload.lines + (["发送 /undo 可恢复旧报告。"] if upload.status == "replaced" else [])
+    return "\n".join(map(html.escape, lines))
+
+
+def _who(update: Update) -> str:
+    """The user, for the audit log: id and @username."""
+    user = update.effective_user
+    return f"{user.id} (@{user.username})" if user.username else str(user.id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -269,11 +336,44 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, method, *args, retry_seconds
         raise
 
 
-async def _typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _typing(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str = ChatAction.TYPING) -> None:
     try:
-        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+        await context.bot.send_chat_action(update.effective_chat.id, action)
     except TelegramError:
         pass  # only a courtesy
+
+
+class DownloadFailed(Exception):
+    """An uploaded file could not be fetched from Telegram; the message says why, for the admin."""
+
+
+async def _download(context: ContextTypes.DEFAULT_TYPE, file_id: str) -> bytes:
+    """The bytes of the file ``file_id``: at most ``MAX_UPLOAD_BYTES`` (checked as they come, whatever size
+    Telegram declared), within ``DOWNLOAD_SECONDS``; raises ``DownloadFailed``."""
+    settings: Settings = context.bot_data["settings"]
+    try:
+        found = await send(context.bot.get_file, file_id, retry_seconds=10)
+    except (Undeliverable, TelegramError) as error:
+        raise DownloadFailed(f"Telegram 没有给出文件（{one_line(error)}）") from None
+    if found is None:
+        raise DownloadFailed("Telegram 没有给出文件")
+    if found.file_size and found.file_size > MAX_UPLOAD_BYTES:
+        raise DownloadFailed(f"文件太大（{found.file_size // 1024} KB）")
+    url = urlsplit(str(found.file_path))
+    data = bytearray()
+    try:
+        async with asyncio.timeout(DOWNLOAD_SECONDS), \
+                httpx.AsyncClient(trust_env=not settings.loopback_api, timeout=settings.request_timeout) as client, \
+                client.stream("GET", urlunsplit(url._replace(path=quote(url.path)))) as response:
+            if response.status_code != 200:
+                raise DownloadFailed(f"下载失败（HTTP {response.status_code}）")
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > MAX_UPLOAD_BYTES:
+                    raise DownloadFailed(f"文件太大（超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）")
+    except (TimeoutError, httpx.HTTPError) as error:
+        raise DownloadFailed(f"下载中断（{type(error).__name__}）") from None
+    return bytes(data)
 
 
 def _answerer(context: ContextTypes.DEFAULT_TYPE) -> Answerer:
@@ -309,14 +409,14 @@ def build_application(settings: Settings, db_path: Path) -> Application:
     )
     answering = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answering")
     application.bot_data.update(settings=settings, db_path=db_path, answering=answering, unanswered=set(),
-                                answerer=answering.submit(Answerer, db_path).result(), upload_lock=asyncio.Lock())
+                                answerer=answering.submit(Answerer, db_path).result(), upload_lock=asyncio.Lock(), pending_uploads={})
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handlers([
         CommandHandler("start", start), CommandHandler("help", help_command), CommandHandler("towns", towns),
         CommandHandler("town", town), CommandHandler("q", ask_command), CommandHandler("about", about),
-        CommandHandler("reload", reload),
-        CallbackQueryHandler(choose, pattern=r"^t:"),
+        CommandHandler("reload", reload), CommandHandler("undo", undo),
+        CallbackQueryHandler(choose, pattern=r"^t:"), CallbackQueryHandler(confirm_upload, pattern=r"^u:"),
         InlineQueryHandler(inline),
         MessageHandler(private & filters.Document.ALL, document),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, question),

@@ -58,10 +58,10 @@ class FetchFailed(Exception):
 class Server:
     """One run of the bot: the Application, the journal of updates, the chats' queues, and a stop event."""
 
-    def __init__(self, settings: Settings, db_path: Path, journal_path: Path | None = None) -> None:
+    def __init__(self, settings: Settings, db_path: Path) -> None:
         self.settings = settings
         self.application = build_application(settings, db_path)
-        self.journal = UpdateJournal(journal_path or settings.journal_path(db_path))
+        self.journal = UpdateJournal(settings.journal_path(db_path))
         self.chats = ChatQueues(self._handle)
         self.stopping = asyncio.Event()
         self.status = 0
@@ -88,6 +88,7 @@ class Server:
             if self.status == 0 and not self.settings.webhook_url and self._started:
                 await self._confirm_answered()
             await self.application.shutdown()
+            self.application.bot_data["answering"].shutdown(wait=False)
             self.journal.close()
         return self.status
 

@@ -263,3 +263,69 @@ def test_a_damaged_docx_upload_gets_the_reason_and_an_audit_line(fake, bot, kb, 
     [record] = [json.loads(line) for line in (tmp_path / "uploads.log").read_text("utf-8").splitlines()]
     assert record["file"] == "damaged.docx" and record["status"] == "failed"
     assert hashlib.sha256(kb.read_bytes()).hexdigest() == before
+
+
+DRAFT = "2024年湘江源瑶族乡法治政府建设工作情况报告\n一、2024年度法治政府建设工作开展情况\n我乡配备人民调解员8名，建立调委会6个。\n"
+
+
+def audit_lines(tmp_path) -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / "uploads.log").read_text("utf-8").splitlines()]
+
+
+def test_a_report_that_would_replace_another_waits_for_the_admins_yes_and_can_be_undone(fake, bot, tmp_path):
+    [asked] = ask_document(fake, "draft.txt", DRAFT.encode(), ADMIN)
+    assert "要用“draft.txt”替换它吗" in asked["text"]
+    yes, no = [row[0] for row in asked["reply_markup"]["inline_keyboard"]]
+    assert yes["text"].startswith("替换（旧 ") and yes["text"].endswith("→ 新 2 条）") and no["text"] == "取消"
+    assert "6名" in ask(fake, "湘江源有多少人民调解员")[0]["text"]  # nothing changed while it waits
+
+    fake.push(callback(no["callback_data"], ADMIN, asked))
+    [cancelled] = fake.wait_sent(1, "editMessageText")
+    assert "已取消" in cancelled["text"] and "6名" in ask(fake, "湘江源有多少人民调解员")[0]["text"]
+
+    [asked] = ask_document(fake, "draft.txt", DRAFT.encode(), ADMIN)
+    fake.push(callback(asked["reply_markup"]["inline_keyboard"][0][0]["callback_data"], ADMIN, asked))
+    [replaced] = fake.wait_sent(2, "editMessageText")[1:]
+    assert "已更新" in replaced["text"] and "/undo" in replaced["text"]
+    assert "8名" in ask(fake, "湘江源有多少人民调解员")[0]["text"]
+
+    [undone] = ask(fake, "/undo", ADMIN)
+    assert "已撤销" in undone["text"] and "6名" in ask(fake, "湘江源有多少人民调解员")[0]["text"]
+    assert [record["status"] for record in audit_lines(tmp_path)] == ["pending", "cancelled", "pending", "replaced",
+                                                                       "undone"]
+
+
+def test_only_admins_undo(fake, bot):
+    [reply] = ask(fake, "/undo")
+    assert "只有管理员" in reply["text"]
+
+
+@pytest.mark.parametrize("fault, says", [
+    ("drop", "下载中断"),
+    ("slow", "下载中断"),
+    ("undeclared 30 MB", "文件太大"),
+    ("missing", "没有给出文件"),
+])
+def test_an_upload_that_cannot_be_fetched_is_answered_and_audited(fake, bot, kb, tmp_path, fault, says):
+    data = (DATA / "upload" / "2025-qinghe.txt").read_bytes()
+    document = fake.add_file("2025-qinghe.txt", b"x" * 30_000_000 if fault.startswith("undeclared") else data,
+                             declared=not fault.startswith("undeclared"))
+    fake.drop_downloads = fault == "drop"
+    fake.download_delay = 3.0 if fault == "slow" else 0.0  # past the test bot's 1 s read timeout
+    if fault == "missing":
+        fake.files.pop(document["file_id"])
+    before = hashlib.sha256(kb.read_bytes()).hexdigest()
+    fake.push(message("", ADMIN, document=document))
+    [reply] = fake.wait_sent(1, chat_id=ADMIN, timeout=30)
+    assert says in reply["text"] and "知识库没有改变" in reply["text"]
+    [record] = audit_lines(tmp_path)
+    assert record["status"] == "download-failed" and record["file"] == "2025-qinghe.txt"
+    assert hashlib.sha256(kb.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("user, name, status", [(STAFF, "2025-qinghe.txt", "not-admin"),
+                                                (ADMIN, "notes.xlsx", "rejected")])
+def test_uploads_refused_before_download_are_audited(fake, bot, tmp_path, user, name, status):
+    ask_document(fake, name, b"PK\x03\x04 whatever", user)
+    [record] = audit_lines(tmp_path)
+    assert record["status"] == status and record["file"] == name and fake.downloads == []
