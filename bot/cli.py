@@ -1,4 +1,4 @@
-"""The ``township-bot`` command: build, facts, ask, chat, serve (the contract in DESIGN.md)."""
+"""The ``township-bot`` command: build, facts, ask, chat, serve, web, web-user, undo (the contract in DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -67,10 +67,27 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the Telegram bot (settings from the environment; see README)")
     serve.set_defaults(run=_serve)
 
+    web = commands.add_parser("web", help="serve the chat page and its JSON API (staff from the staff file; see README)")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    web.add_argument("--root-path", default="", help="the sub-path a reverse proxy serves it under, e.g. /bot")
+    web.set_defaults(run=_web)
+
+    web_user = commands.add_parser("web-user", help="the web chat's staff: add (prints a new access code), remove, list")
+    web_user.add_argument("action", choices=["add", "remove", "list"])
+    web_user.add_argument("name", nargs="?", help="the member's name, as they will type it to sign in")
+    web_user.add_argument("--admin", action="store_true", help="add: may also upload reports from the page")
+    web_user.set_defaults(run=_web_user)
+
     facts = commands.add_parser("facts", help="list the facts in the knowledge base")
     facts.add_argument("--town", help="only this township (any of its names)")
     facts.add_argument("--json", action="store_true", help="one JSON object per line")
     facts.set_defaults(run=_facts)
+
+    undo = commands.add_parser("undo", help="bring back the report that the last replacing upload replaced")
+    undo.add_argument("--audit-log", type=Path, help="append the undo to this upload log "
+                                                    "(default: $TELEGRAM_AUDIT_LOG, if set)")
+    undo.set_defaults(run=_undo)
     return parser
 
 
@@ -197,6 +214,60 @@ def _facts(args: argparse.Namespace) -> int:
             else:
                 scope = f"[{fact.scope}] " if fact.scope else ""
                 print(f"{fact.township}\t{fact.year}\t{fact.metric or '-'}\t{scope}{fact.subject}\t{fact.figure}")
+    return 0
+
+
+def _undo(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.uploads import undo_last
+
+    audit_log = args.audit_log or (Path(os.environ["TELEGRAM_AUDIT_LOG"]) if os.environ.get("TELEGRAM_AUDIT_LOG")
+                                   else None)
+    operator = os.environ.get("USER") or os.environ.get("LOGNAME") or str(os.getuid())
+    upload = undo_last(ensure_database(args.db), audit_log, f"cli:{operator}")
+    print("\n".join(upload.lines))
+    return 0 if upload.stored or upload.status == "unchanged" else 1
+
+
+def _web(args: argparse.Namespace) -> int:
+    from bot.web import serve
+    from bot.web_settings import WebSettingsError, load_web_settings
+
+    try:
+        settings = load_web_settings(args.host, args.port, args.root_path)
+    except WebSettingsError as error:
+        print(f"township-bot web: {error}", file=sys.stderr)
+        return 2
+    return serve(settings, ensure_database(args.db))
+
+
+def _web_user(args: argparse.Namespace) -> int:
+    from bot.web_settings import load_web_settings
+    from bot.web_users import StaffFile
+
+    staff = StaffFile(load_web_settings().users)  # the same file as ``web`` reads, .env included
+    if args.action == "list":
+        for member in staff.members():
+            print(f"{member.name}\t{'admin' if member.admin else 'staff'}")
+        return 0
+    if not args.name:
+        print(f"township-bot web-user {args.action}: give a NAME", file=sys.stderr)
+        return 2
+    if args.action == "remove":
+        if not staff.remove(args.name):
+            print(f"township-bot web-user: nobody called {args.name} in {staff.path}", file=sys.stderr)
+            return 1
+        print(f"removed {args.name} from {staff.path}; their sessions have ended")
+        return 0
+    try:
+        code = staff.add(args.name, admin=args.admin)
+    except ValueError as error:
+        print(f"township-bot web-user: {error}", file=sys.stderr)
+        return 2
+    print(code)
+    print(f"the access code of {args.name.strip()}{' (admin)' if args.admin else ''}, in {staff.path}: "
+          "hand it over once; it is not shown again (add again for a new one)", file=sys.stderr)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""An ``Answer`` as console text, a JSON line (the DESIGN.md contract) or Telegram HTML."""
+"""An ``Answer`` as console text, a JSON line (the DESIGN.md contract), Telegram HTML or the web chat's parts."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ def as_json(answer: Answer) -> str:
     """One JSON object on one line: question, answered, text, facts (contract fields)."""
     return json.dumps({"question": answer.question, "answered": answer.answered, "text": as_text(answer),
                        "facts": [fact.contract() for fact in answer.facts]}, ensure_ascii=False)
+
+
+def as_page(answer: Answer) -> dict:
+    """The parts the web chat shows, as plain text for the page to place (it escapes them): the headline (bold),
+    more lines, quotes with their sources, notes, and the "which township?" choices as (id, label)."""
+    return {"question": answer.question, "answered": answer.answered, "headline": answer.headline,
+            "lines": answer.lines, "quotes": [{"text": quote.text, "source": quote.report + (
+                f" · {quote.section}" if quote.section else "")} for quote in answer.quotes],
+            "notes": answer.notes, "choices": [{"township": township, "label": label}
+                                               for township, label in answer.choices]}
 
 
 def as_html(answer: Answer) -> str:
