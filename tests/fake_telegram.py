@@ -41,7 +41,7 @@ class FakeTelegram:
         self.download_delay = 0.0  # seconds before a download starts
         self.drop_downloads = False  # downloads fail: the connection closes with no answer
         self._undeclared: set[str] = set()  # file ids whose size Telegram does not tell
-        self._faults: dict[str, list[tuple[str, int, int | None]]] = {}
+        self._faults: dict[str, list[tuple[str, int, int | None, str]]] = {}  # (kind, status, retry_after, text)
         self._held: dict[str, int] = {}  # method → successful calls still let through before holding the rest
         self._release = threading.Event()
         self.holding: list[str] = []  # the methods of the calls held so far
@@ -82,16 +82,18 @@ class FakeTelegram:
         return update
 
     def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None,
-             page: bool = False) -> None:
+             page: bool = False, text: str = "") -> None:
         """Make the next ``times`` calls of ``method`` fail with HTTP ``status`` (429: with ``retry_after``);
-        ``page``: answer with an HTML error page, as a proxy in front of Telegram does, not JSON."""
-        self._faults.setdefault(method, []).extend([("page" if page else "status", status, retry_after)] * times)
+        ``page``: answer with an HTML error page, as a proxy in front of Telegram does, not JSON;
+        ``text``: only calls whose text contains it fail."""
+        kind = "page" if page else "status"
+        self._faults.setdefault(method, []).extend([(kind, status, retry_after, text)] * times)
 
     def after_delivery(self, method: str, kind: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` are carried out, then answered ``slow_seconds`` late
         (``kind="slow"``) or not at all, the connection closed (``kind="drop"``)."""
         assert kind in ("slow", "drop")
-        self._faults.setdefault(method, []).extend([(kind, 200, None)] * times)
+        self._faults.setdefault(method, []).extend([(kind, 200, None, "")] * times)
 
     def hold(self, method: str, after: int = 0) -> None:
         """Let ``after`` more calls of ``method`` through, then hold every further call until ``release``,
@@ -167,8 +169,12 @@ class FakeTelegram:
             return 503, {"ok": False, "error_code": 503, "description": "Service Unavailable"}, ""
         self.calls.append((method, record))
         kind = ""
-        if self._faults.get(method):
-            kind, status, retry_after = self._faults[method].pop(0)
+        with self._condition:  # server threads take faults concurrently
+            faults = self._faults.get(method, [])
+            index = next((i for i, fault in enumerate(faults) if fault[3] in params.get("text", "")), None)
+            fault = faults.pop(index) if index is not None else None
+        if fault:
+            kind, status, retry_after, _ = fault
             if kind == "page":
                 record["_failed"] = status
                 return status, {}, "page"

@@ -92,17 +92,18 @@ def test_a_send_that_may_have_arrived_is_not_sent_again(fake, kb, tmp_path):
 
 def test_an_outage_is_outlasted_and_then_the_answer_arrives(fake, kb, tmp_path):
     fake.fail("sendMessage", 503, times=8)  # three tries over 1.5 s would have lost it
-    with staff_bot(fake, kb, tmp_path, retry_seconds=8.0):
+    with staff_bot(fake, kb, tmp_path, retry_seconds=20.0):  # waits 0.5, 1, 2, 2.5, 2.5, …: 8 tries in 13.5 s
         [reply] = ask(fake, "湘江源有多少人民调解员", timeout=30)
     assert "6名" in reply["text"] and not fake.pending_faults("sendMessage")
 
 
 def test_an_answer_that_cannot_be_sent_is_apologised_for_once(fake, kb, tmp_path):
-    fake.fail("sendMessage", 503, times=5)  # tries at 0, 0.5, 1, 1.5 and 2 s; the next would be past 2.2 s
-    with staff_bot(fake, kb, tmp_path, retry_seconds=2.2):
+    fake.fail("sendMessage", 503, times=1000, text="湘江源瑶族乡")  # the answer never goes, an apology would
+    with staff_bot(fake, kb, tmp_path, retry_seconds=2.0):
         [reply] = ask(fake, "湘江源有多少人民调解员", timeout=20)
         time.sleep(1)
-    assert "没能发出" in reply["text"] and len(fake.sent(chat_id=STAFF)) == 1
+    tries = [params for name, params in fake.calls if name == "sendMessage" and params.get("_failed")]
+    assert "没能发出" in reply["text"] and len(fake.sent(chat_id=STAFF)) == 1 and len(tries) >= 3
 
 
 def test_only_calls_that_never_left_or_were_refused_count_as_not_delivered():
