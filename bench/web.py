@@ -83,6 +83,16 @@ def request_for(kind: str, question: str, client: int) -> tuple[str, str, dict]:
     return "POST", "api/ask", {"json": {"question": question, "conversation": f"bench-{client}"}}
 
 
+async def timed(session, kind: str, question: str, index: int) -> float:
+    """Ask ``question`` as client ``index``; milliseconds until the whole answer has arrived."""
+    method, path, kwargs = request_for(kind, question, index)
+    started = time.perf_counter()
+    async with session.request(method, path, **kwargs) as response:
+        await response.read()
+        assert response.status == 200, response.status
+    return (time.perf_counter() - started) * 1000
+
+
 async def saturate(session, kind: str, questions: list[str], clients: int, seconds: float) -> tuple[int, list[float]]:
     """Every client asks again as soon as it is answered; (answers, latencies in ms)."""
     latencies: list[float] = []
@@ -91,12 +101,7 @@ async def saturate(session, kind: str, questions: list[str], clients: int, secon
     async def client(index: int) -> int:
         done = 0
         while time.perf_counter() < stop:
-            method, path, kwargs = request_for(kind, questions[(index * 7 + done) % len(questions)], index)
-            started = time.perf_counter()
-            async with session.request(method, path, **kwargs) as response:
-                await response.read()
-                assert response.status == 200, response.status
-            latencies.append((time.perf_counter() - started) * 1000)
+            latencies.append(await timed(session, kind, questions[(index * 7 + done) % len(questions)], index))
             done += 1
         return done
 
@@ -115,12 +120,7 @@ async def at_rate(session, kind: str, questions: list[str], clients: int, rate: 
         sent = 0
         while due < begin + seconds:
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            method, path, kwargs = request_for(kind, questions[(index * 7 + sent) % len(questions)], index)
-            started = time.perf_counter()
-            async with session.request(method, path, **kwargs) as response:
-                await response.read()
-                assert response.status == 200, response.status
-            latencies.append((time.perf_counter() - started) * 1000)
+            latencies.append(await timed(session, kind, questions[(index * 7 + sent) % len(questions)], index))
             sent += 1
             due += interval
 
