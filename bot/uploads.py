@@ -188,21 +188,6 @@ def undo_last(db_path: Path, audit_log: Path | None, user: str) -> Upload:
     return upload
 
 
-def receive_report(name: str, data: bytes, db_path: Path, audit_log: Path | None, user: str) -> Upload:
-    """Read the uploaded file ``name`` into the knowledge base at ``db_path`` if it is new (``prepare_upload`` and
-    ``commit_upload`` in one step), and record it in ``audit_log``.
-
-    It never replaces a stored report, since it cannot ask for confirmation: such an upload is refused, saying
-    so. (Kept for the Telegram handler until it asks; ``user`` says who sent the file.)
-    """
-    prepared = prepare_upload(name, data, db_path)
-    if prepared.replaces:
-        prepared.kind = "refused"
-        prepared.lines = [f"没有读入“{name}”：知识库中已有{prepared.township}（{prepared.year}年）的报告，"
-                          f"替换它需要确认，这里无法确认。", *prepared.lines[1:3], "知识库没有改变。"]
-    return commit_upload(prepared, db_path, audit_log, user)
-
-
 def audit(audit_log: Path | None, user: str, name: str, data: bytes | None, status: str, message: str) -> None:
     """Append one JSON line to ``audit_log`` (nothing when it is None): when, who, which file (its name, and its
     size and sha256 when there are bytes), the status and the reply's first line.

@@ -188,26 +188,6 @@ def ingest(paths: Iterable[Path], db_path: Path, progress: Callable[[FileResult,
     return unreadable + sorted(results, key=lambda result: order[result.path])
 
 
-def ingest_upload(name: str, data: bytes, db_path: Path) -> FileResult:
-    """Read one uploaded file (its ``name`` and bytes) into the knowledge base at ``db_path``, atomically,
-    replacing the stored report of its township and year if there is one (archived: ``restore_replaced``).
-
-    Nothing is written unless the file reads, parses and has something to answer from: such an upload gives a
-    ``failed`` result (``refused`` when it says nothing), and the knowledge base stays as it was. Callers that
-    must confirm a replacement first use ``read_upload``, ``knowledge.store.stored_report`` and ``store_upload``.
-    """
-    path = Path(Path(name).name)
-    try:
-        prepared = read_upload(name, data)
-    except (ReadError, ParseError) as error:
-        return FileResult(path, "refused" if isinstance(error, NothingToAnswer) else "failed", error=str(error))
-    report = prepared.report
-    with Writer(db_path) as writer:
-        stored = writer.write(prepared, archive=True)
-    return FileResult(path, stored.status, report.header.township, report.header.year, len(report.facts),
-                      report=report)
-
-
 def read_upload(name: str, data: bytes, seconds: float = UPLOAD_SECONDS, memory: int = UPLOAD_MEMORY) -> Prepared:
     """Read, parse and segment one uploaded file (its ``name`` and bytes) in a child process; write nothing.
 

@@ -13,9 +13,8 @@ import pytest
 from conftest import DATA, run_cli
 
 from bot.answer import Answerer
-from bot.uploads import (audit, cancel_upload, check_upload, commit_upload, prepare_upload, receive_report,
-                         undo_last)
-from knowledge.ingest import ingest, ingest_upload, read_report, read_upload
+from bot.uploads import audit, cancel_upload, check_upload, commit_upload, prepare_upload, undo_last
+from knowledge.ingest import ingest, read_report, read_upload
 from knowledge.paths import bundled_seeds
 from knowledge.reading import MAX_DOCX_XML_BYTES, ReadError, read_text
 from knowledge.report import parse_report
@@ -223,13 +222,6 @@ def test_a_two_line_draft_is_refused_and_the_knowledge_base_is_unchanged(kb, tmp
     assert record["status"] == "refused" and record["sha256"] == hashlib.sha256(DRAFT).hexdigest()
 
 
-def test_ingest_upload_refuses_a_draft_too(kb):
-    before = digest(kb)
-    result = ingest_upload("draft.docx", DRAFT, kb)
-    assert result.status == "refused" and result.failed and "no figure" in result.error
-    assert digest(kb) == before
-
-
 def test_a_build_still_stores_a_draft(tmp_path):
     folder = tmp_path / "reports"
     folder.mkdir()
@@ -336,14 +328,6 @@ def test_a_new_report_is_added_and_the_same_one_again_is_unchanged(kb, tmp_path)
     upload = commit_upload(again, kb, log, "admin")
     assert upload.status == "unchanged" and not upload.stored
     assert [record["status"] for record in audit_lines(log)] == ["added", "unchanged"]
-
-
-def test_receive_report_never_replaces(kb, tmp_path):
-    before, log = digest(kb), tmp_path / "uploads.log"
-    upload = receive_report("shorter.docx", SHORTER, kb, log, "admin")
-    assert not upload.stored and "需要确认" in upload.lines[0]
-    assert digest(kb) == before and "6名" in headline(kb)
-    assert audit_lines(log)[0]["status"] == "refused"
 
 
 @pytest.mark.parametrize("name, data, status", [
