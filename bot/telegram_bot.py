@@ -2,8 +2,8 @@
 
 Each handler is a short function that turns an update into a call of ``Answerer`` (or of
 ``bot.uploads``) and sends the rendered reply; ``build_application`` only wires them. Shared state
-lives in ``application.bot_data``: the settings, the answerer, the one thread that answers (the
-knowledge base is read off the event loop, one question at a time) and a lock that serialises uploads.
+lives in ``application.bot_data``: the settings, the answering thread (``bot.answering``: the knowledge
+base is read off the event loop, one question at a time) and a lock that serialises uploads.
 How updates arrive and when they are confirmed is ``bot.telegram_serving``'s business.
 """
 
@@ -13,7 +13,6 @@ import asyncio
 import html
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -31,17 +30,17 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, Appli
 from telegram.request import HTTPXRequest
 
 from bot.answer import Answer, Answerer, Conversation
+from bot.answering import AnsweringThread
 from bot.render import as_html, as_text, split_message
 from bot.settings import Settings
 from bot.telegram_sending import Undeliverable, one_line, send
-from bot.uploads import (MAX_UPLOAD_BYTES, Prepared, audit, cancel_upload, check_upload, commit_upload,
-                         prepare_upload, undo_last)
+from bot.uploads import (MAX_UPLOAD_BYTES, PendingUploads, Prepared, audit, cancel_upload, check_upload,
+                         commit_upload, prepare_upload, undo_last)
 
 log = logging.getLogger("township_bot.telegram")
 
 MAX_QUESTION_CHARS = 500  # a question is a line or two; a pasted page is not a question
 PENDING_CHOICES = 20  # questions per chat kept for their "which township?" buttons
-PENDING_UPLOADS = 10  # uploads kept waiting for an admin's "replace?" confirmation
 DOWNLOAD_SECONDS = 60.0  # an upload's download, whole
 TYPING_AFTER = 1.0  # seconds an answer may take before "typing…" is shown (each chat action costs rate limit)
 COMMANDS = [
@@ -212,12 +211,7 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not prepared.replaces:
         await _send(context, message.reply_text, await _store(context, prepared, who))
         return
-    pending: dict[int, Prepared] = context.bot_data["pending_uploads"]
-    key = max(pending, default=0) + 1
-    pending[key] = prepared
-    for old in sorted(pending)[:-PENDING_UPLOADS]:  # forgotten unconfirmed: said so in the audit log
-        cancel_upload(pending.pop(old), settings.audit_log, who)
-    audit(settings.audit_log, who, name, data, "pending", prepared.lines[0])
+    key = context.bot_data["pending_uploads"].ask(prepared, who)
     buttons = InlineKeyboardMarkup([[InlineKeyboardButton(prepared.replace_label, callback_data=f"u:y:{key}")],
                                     [InlineKeyboardButton("取消", callback_data=f"u:n:{key}")]])
     await _send(context, message.reply_text, "\n".join(map(html.escape, prepared.lines)), reply_markup=buttons)
@@ -227,8 +221,8 @@ async def confirm_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """The admin's answer to "replace the stored report?": store the upload, or drop it."""
     query, settings = update.callback_query, context.bot_data["settings"]
     await _send(context, query.answer, retry_seconds=0)
-    _, choice, key = (query.data or "::").split(":")
-    prepared = context.bot_data["pending_uploads"].pop(int(key), None) if key.isdigit() else None
+    _, choice, key = (query.data or "::").split(":", 2)
+    prepared = context.bot_data["pending_uploads"].take(key, _who(update))
     if prepared is None or not settings.is_admin(update.effective_user.id):
         await _send(context, query.edit_message_text, "这个确认已过期，请重新发送文件。")
         return
@@ -301,9 +295,9 @@ async def _answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, t
 
 
 async def _answering(context: ContextTypes.DEFAULT_TYPE, function, *args):
-    """Run ``function(*args)`` in the answering thread: the knowledge base is read off the event loop, by one
-    thread, so a slow question delays other questions but never the sending of answers."""
-    return await asyncio.get_running_loop().run_in_executor(context.bot_data["answering"], function, *args)
+    """Run ``function(*args)`` in the answering thread (``bot.answering``): a slow question delays other
+    questions, never the sending of answers."""
+    return await context.bot_data["answering"].run(function, *args)
 
 
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Answer, question: str = "") -> None:
@@ -377,7 +371,7 @@ async def _download(context: ContextTypes.DEFAULT_TYPE, file_id: str) -> bytes:
 
 
 def _answerer(context: ContextTypes.DEFAULT_TYPE) -> Answerer:
-    return context.bot_data["answerer"]
+    return context.bot_data["answering"].answerer
 
 
 def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
@@ -407,9 +401,9 @@ def build_application(settings: Settings, db_path: Path) -> Application:
         .updater(None)
         .build()
     )
-    answering = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answering")
-    application.bot_data.update(settings=settings, db_path=db_path, answering=answering, unanswered=set(),
-                                answerer=answering.submit(Answerer, db_path).result(), upload_lock=asyncio.Lock(), pending_uploads={})
+    application.bot_data.update(settings=settings, db_path=db_path, answering=AnsweringThread(db_path),
+                                unanswered=set(), upload_lock=asyncio.Lock(),
+                                pending_uploads=PendingUploads(settings.audit_log))
     private = filters.ChatType.PRIVATE
     application.add_handler(TypeHandler(Update, gate), group=-1)
     application.add_handlers([

@@ -88,7 +88,8 @@ class Server:
             if self.status == 0 and not self.settings.webhook_url and self._started:
                 await self._confirm_answered()
             await self.application.shutdown()
-            self.application.bot_data["answering"].shutdown(wait=False)
+            self.application.bot_data["answering"].close(wait=False)
+            self.application.bot_data["pending_uploads"].cancel_all()
             self.journal.close()
         return self.status
 

@@ -6,8 +6,8 @@ lines to reply with. An upload goes:
 1. ``check_upload(name, size)`` before downloading: "" when the file may be a report, else why not.
 2. ``prepare_upload(name, data, db_path)`` reads and parses it (bounded in time and memory) and writes nothing:
    the ``Prepared`` says whether it is refused, new, the same as a stored report, or would replace one.
-3. ``commit_upload(prepared, ...)`` stores it (for a replacement: once the admin has confirmed), or
-   ``cancel_upload(prepared, ...)`` drops it. A replaced report is archived in the knowledge base itself, in the
+3. ``commit_upload(prepared, ...)`` stores it (for a replacement: once the admin has confirmed; it waits in
+   ``PendingUploads`` meanwhile), or ``cancel_upload(prepared, ...)`` drops it. A replaced report is archived in the knowledge base itself, in the
    same transaction as the replacement: ``undo_last`` brings it back.
 
 Every attempt ends in exactly one line of the audit log (``audit``), written by the function that ends it.
@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,6 +166,47 @@ def cancel_upload(prepared: Prepared, audit_log: Path | None, user: str) -> Uplo
     upload = Upload(False, [f"已取消：没有读入“{prepared.name}”，知识库没有改变。"], "cancelled")
     audit(audit_log, user, prepared.name, prepared.data, upload.status, upload.lines[0])
     return upload
+
+
+class PendingUploads:
+    """Uploads that would replace a stored report, each waiting under a short token for its admin's yes or no.
+
+    An admin has one question open at a time: a new one cancels the earlier. A question left unanswered for
+    ``seconds`` expires. Both cancellations are audited, as is each question asked.
+    """
+
+    def __init__(self, audit_log: Path | None, seconds: float = 600) -> None:
+        self.audit_log, self.seconds = audit_log, seconds
+        self._waiting: dict[str, tuple[str, Prepared, float]] = {}  # token → (admin, upload, when asked)
+
+    def ask(self, prepared: Prepared, admin: str) -> str:
+        """Keep ``prepared`` until ``admin`` answers; the token to answer with (11 characters: fits a button)."""
+        for token, (who, earlier, _) in list(self._waiting.items()):
+            if who == admin:
+                del self._waiting[token]
+                cancel_upload(earlier, self.audit_log, admin)
+        token = secrets.token_urlsafe(8)
+        self._waiting[token] = (admin, prepared, time.monotonic())
+        audit(self.audit_log, admin, prepared.name, prepared.data, "pending", prepared.lines[0])
+        return token
+
+    def take(self, token: str, admin: str) -> Prepared | None:
+        """The upload waiting under ``token`` for ``admin``, no longer waiting; None when there is none (another
+        admin's, answered already, or expired: then it is cancelled)."""
+        waiting = self._waiting.get(token)
+        if waiting is None or waiting[0] != admin:
+            return None
+        del self._waiting[token]
+        if time.monotonic() - waiting[2] > self.seconds:
+            cancel_upload(waiting[1], self.audit_log, admin)
+            return None
+        return waiting[1]
+
+    def cancel_all(self) -> None:
+        """Drop every upload still waiting (at shutdown), each audited as cancelled."""
+        for admin, prepared, _ in self._waiting.values():
+            cancel_upload(prepared, self.audit_log, admin)
+        self._waiting.clear()
 
 
 def undo_last(db_path: Path, audit_log: Path | None, user: str) -> Upload:

@@ -26,7 +26,6 @@ import logging
 import re
 import secrets
 import signal
-import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,16 +33,8 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from bot.uploads import (
-    MAX_UPLOAD_BYTES,
-    Prepared,
-    audit,
-    cancel_upload,
-    check_upload,
-    commit_upload,
-    prepare_upload,
-    undo_last,
-)
+from bot.uploads import (MAX_UPLOAD_BYTES, PendingUploads, Prepared, cancel_upload, check_upload, commit_upload,
+                         prepare_upload, undo_last)
 from bot.web_auth import SESSION_SECONDS, Sessions, SignInLimiter, load_secret
 from bot.web_chat import ChatService
 from bot.web_settings import NO_STAFF, WebSettings
@@ -54,7 +45,6 @@ log = logging.getLogger("township_bot.web")
 MAX_QUESTION_CHARS = 500  # as on Telegram: a question is a line or two
 MAX_JSON_BYTES = 256 * 1024
 MAX_URL_BYTES = 1024 * 1024  # a GET question of 100 kB, percent-encoded, still gets a JSON answer (413)
-PENDING_SECONDS = 600  # how long an upload waits for its admin to confirm a replacement
 COOKIE = "township_bot_session"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -72,7 +62,7 @@ class State:
     sessions: Sessions
     limiter: SignInLimiter
     upload_lock: asyncio.Lock
-    pending: dict[str, tuple[str, Prepared, float]]  # confirmation token → (admin, upload, when)
+    pending: PendingUploads  # replacements waiting for their admin's confirmation
 
 
 CHAT = web.AppKey("chat", ChatService)
@@ -218,13 +208,7 @@ async def upload(request: web.Request) -> web.Response:
     prepared = await asyncio.to_thread(prepare_upload, name, data, state.db_path)
     if not prepared.replaces:
         return _json_response(await _store(request, admin, prepared))
-    token = secrets.token_urlsafe(16)
-    for old, (who, earlier, _) in list(state.pending.items()):  # one question open per admin: a new file ends it
-        if who == admin.name:
-            del state.pending[old]
-            await asyncio.to_thread(cancel_upload, earlier, state.settings.upload_log, _who(admin))
-    state.pending[token] = (admin.name, prepared, time.monotonic())
-    await asyncio.to_thread(audit, state.settings.upload_log, _who(admin), name, data, "pending", prepared.lines[0])
+    token = state.pending.ask(prepared, _who(admin))
     return _json_response({"stored": False, "lines": prepared.lines,
                               "confirm": {"token": token, "label": prepared.replace_label}})
 
@@ -232,15 +216,13 @@ async def upload(request: web.Request) -> web.Response:
 async def confirm_upload(request: web.Request) -> web.Response:
     """{"token", "replace": true|false}: store the replacement the admin was asked about, or drop it."""
     state, admin, body = request.app[STATE], _admin(request), await _json(request)
-    waiting = state.pending.pop(str(body.get("token", "")), None)
-    if waiting is None or waiting[0] != admin.name or time.monotonic() - waiting[2] > PENDING_SECONDS:
-        if waiting is not None:
-            await asyncio.to_thread(cancel_upload, waiting[1], state.settings.upload_log, _who(admin))
+    prepared = state.pending.take(str(body.get("token", "")), _who(admin))
+    if prepared is None:
         raise Refused(410, "expired", "这个确认已过期，请重新上传文件。")
     if body.get("replace") is not True:
-        done = await asyncio.to_thread(cancel_upload, waiting[1], state.settings.upload_log, _who(admin))
+        done = cancel_upload(prepared, state.settings.upload_log, _who(admin))
         return _json_response({"stored": False, "lines": done.lines})
-    return _json_response(await _store(request, admin, waiting[1]))
+    return _json_response(await _store(request, admin, prepared))
 
 
 async def undo(request: web.Request) -> web.Response:
@@ -425,7 +407,7 @@ def create_app(settings: WebSettings, db_path: Path) -> web.Application:
     thread started; its cleanup stops the thread and drops the uploads still awaiting confirmation."""
     app = web.Application(middlewares=[errors], client_max_size=MAX_UPLOAD_BYTES + 64 * 1024)
     state = State(settings, Path(db_path), StaffFile(settings.users),
-                  Sessions(load_secret(settings.secret, settings.secret_file)), SignInLimiter(), asyncio.Lock(), {})
+                  Sessions(load_secret(settings.secret, settings.secret_file)), SignInLimiter(), asyncio.Lock(), PendingUploads(settings.upload_log))
     app[STATE], app[CHAT] = state, ChatService(Path(db_path))
     root = settings.root_path
     if root:
@@ -453,10 +435,7 @@ def create_app(settings: WebSettings, db_path: Path) -> web.Application:
 
 
 async def _close(app: web.Application) -> None:
-    state = app[STATE]
-    for admin, prepared, _ in state.pending.values():
-        await asyncio.to_thread(cancel_upload, prepared, state.settings.upload_log, f"web:{admin}")
-    state.pending.clear()
+    app[STATE].pending.cancel_all()
     app[CHAT].close()
 
 

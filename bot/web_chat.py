@@ -1,21 +1,19 @@
 """The web chat's answering side: one ``Answerer`` in one thread, the conversations of the browsers, and a cache
 of answers that depend on nothing but the question.
 
-The ``Answerer`` is not thread-safe, so every call into it (and into the ``Suggester``, which reads the same
-knowledge base) runs in one worker thread, as the Telegram bot does: the event loop stays free to take
-requests while a question is answered. Conversations are kept here, by (member, conversation id), for the most
+Every call into the ``Answerer`` (and into the ``Suggester``, which reads the same knowledge base) runs in the
+``AnsweringThread``, as on Telegram: the event loop stays free to take requests while a question is answered. Conversations are kept here, by (member, conversation id), for the most
 recent ``MAX_CONVERSATIONS``; a conversation that was forgotten simply starts afresh.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.answer import Answer, Answerer, Conversation
+from bot.answering import AnsweringThread
 from bot.render import as_json, as_page
 from bot.suggest import Suggester
 
@@ -28,8 +26,8 @@ class ChatService:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answering")
-        self.answerer: Answerer = self._thread.submit(Answerer, self.db_path).result()
+        self._answering = AnsweringThread(self.db_path)
+        self.answerer: Answerer = self._answering.answerer
         self.suggester = Suggester(self.answerer)
         self._conversations: OrderedDict[tuple[str, str], Conversation] = OrderedDict()
         self._cache: OrderedDict[str, str] = OrderedDict()
@@ -98,7 +96,7 @@ class ChatService:
 
     def close(self) -> None:
         """Finish the question in hand and stop the answering thread."""
-        self._thread.shutdown(wait=True, cancel_futures=True)
+        self._answering.close()
 
     def _conversation(self, member: str, conversation: str) -> Conversation:
         key = (member, conversation)
@@ -112,7 +110,7 @@ class ChatService:
         return kept
 
     async def _run(self, function):
-        return await asyncio.get_running_loop().run_in_executor(self._thread, function)
+        return await self._answering.run(function)
 
     def _version(self) -> tuple:
         """What changes when the knowledge base is written (its file and its write-ahead log)."""
