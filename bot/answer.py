@@ -81,6 +81,7 @@ class Answerer:
 
     def answer(self, text: str, conversation: Conversation | None = None) -> Answer:
         """Answer ``text``; with a ``conversation``, take what the question leaves out from it and update it."""
+        self.kb.keep_current()
         text = (text or "").strip()
         if not text:
             return self._help(Question("", False))
@@ -91,17 +92,20 @@ class Answerer:
 
     def answer_choice(self, township_id: int, text: str, conversation: Conversation | None = None) -> Answer:
         """Answer ``text`` again, now about the township the user chose when asked back."""
+        self.kb.keep_current()
         question = self.understander.understand(text[:_MAX_QUESTION])
         question.townships, question.ambiguous = [town] if (town := self.kb.township(township_id)) else [], []
         return self._reply(question, text, conversation)
 
     def townships(self, english: bool = False) -> Answer:
         """The townships in the knowledge base with their years (/towns)."""
+        self.kb.keep_current()
         return self._list_towns(Question("", english))
 
     def town_card(self, name: str, english: bool = False) -> Answer:
         """One township's key figures on one screen (/town NAME); asks back or refuses like ``answer``, in
         Chinese unless ``english`` (a name alone does not say which language its asker reads)."""
+        self.kb.keep_current()
         question = self.understander.understand(name[:_MAX_QUESTION])
         question.intent, question.metric, question.english = "overview", None, english
         if question.townships and not question.ambiguous:

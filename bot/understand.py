@@ -77,8 +77,10 @@ class Understander:
         self.cut = cut
         self._metric_terms = sorted(
             ((term, metric) for metric in metrics().values() for term in metric.terms), key=lambda item: -len(item[0]))
-        self._ask_words = sorted(((word, metric) for metric in metrics().values() for word in metric.ask),
-                                 key=lambda item: -len(item[0]))
+        # English and pinyin names of metrics, matched as whole words (officers, not officers' in "officership")
+        self._ask_words = [(re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])"), word, metric) for word, metric in
+                           sorted(((word.lower(), metric) for metric in metrics().values() for word in metric.ask),
+                                  key=lambda item: -len(item[0]))]
 
     def understand(self, text: str) -> Question:
         """Read one question."""
@@ -240,8 +242,8 @@ class Understander:
         lowered = text.lower()
         hits = [(text.find(term), term, metric) for term, metric in self._metric_terms if term in text]
         if not hits:
-            hits = [(lowered.find(word), word, metric) for word, metric in self._ask_words
-                    if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", lowered)]
+            hits = [(lowered.find(word), word, metric) for pattern, word, metric in self._ask_words
+                    if word in lowered and pattern.search(lowered)]
         if not hits:
             return
         named = [metric for _, _, metric in hits if metric.kind == "named"]

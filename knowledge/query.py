@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.schema import WHOLE_FIGURE, open_database, rows_in
@@ -47,8 +47,7 @@ class FactRow:
         """The fact as the JSON contract of DESIGN.md has it (plus ``figure``, ``scope`` and ``name``)."""
         keys = ("township", "county", "province", "year", "metric", "subject", "value", "lower", "upper",
                 "qualifier", "unit", "figure", "scope", "name", "label", "evidence", "report", "section")
-        row = asdict(self)
-        return {key: _plain(row[key]) for key in keys}
+        return {key: _plain(getattr(self, key)) for key in keys}
 
 
 @dataclass(frozen=True)
@@ -130,6 +129,20 @@ class KnowledgeBase:
         self.db = open_database(self.path)
         # Per instance, so that a reload (a new KnowledgeBase) starts afresh and the old one can be freed.
         self.township = functools.lru_cache(maxsize=4096)(self._township)
+        self._report_facts = functools.lru_cache(maxsize=128)(self._read_report_facts)
+        self._data_version = self._read_data_version()
+
+    def keep_current(self) -> None:
+        """Forget what is cached from the file if another connection has written to it since (an upload, or a
+        ``build`` beside a running bot): one cheap pragma, so call it before each question."""
+        version = self._read_data_version()
+        if version != self._data_version:
+            self._data_version = version
+            self.township.cache_clear()
+            self._report_facts.cache_clear()
+
+    def _read_data_version(self) -> int:
+        return self.db.execute("pragma data_version").fetchone()[0]
 
     def _total(self, key: str) -> int:
         """One of the totals kept in ``meta`` as reports are written: sentence_rows, sentence_tokens, figures."""
@@ -194,6 +207,8 @@ class KnowledgeBase:
     def facts(self, township_id: int | None = None, metrics: list[str] | None = None, year: int | None = None,
               report_id: int | None = None) -> list[FactRow]:
         """Facts, filtered by township, metrics, year or report; newest report first, then report order."""
+        if township_id is not None and year is not None and not metrics and report_id is None:
+            return list(self._report_facts(township_id, year))  # the most asked: one report's facts
         where, params = [], []
         if township_id is not None:
             where.append("t.id = ?")
@@ -209,6 +224,10 @@ class KnowledgeBase:
             params.append(report_id)
         sql = _FACT_SQL + (" where " + " and ".join(where) if where else "") + " order by t.name, r.year desc, f.id"
         return [FactRow(*row) for row in self.db.execute(sql, params)]
+
+    def _read_report_facts(self, township_id: int, year: int) -> tuple[FactRow, ...]:
+        sql = _FACT_SQL + " where t.id = ? and r.year = ? order by f.id"
+        return tuple(FactRow(*row) for row in self.db.execute(sql, [township_id, year]))
 
     def ranked(self, metrics: list[str], year: int | None = None, fewest: bool = False, unit_class: str = ""
                ) -> Iterator[FactRow]:

@@ -82,7 +82,7 @@ def test_a_follow_up_keeps_the_township_but_not_an_old_topic(seeds_answerer, cor
     assert seeds_answerer.answer("那执法证呢", conversation).headline.startswith("背孜乡")
     corpus = Answerer(corpus_db)
     conversation = Conversation()
-    corpus.answer("新华乡有几名村法律顾问", conversation)
+    corpus.answer("新华乡有多少人民调解员", conversation)
     assert "655件" in corpus.answer("澧浦镇受理8890诉求多少件", conversation).headline
 
 
@@ -253,3 +253,20 @@ def test_a_name_one_sound_off_a_township_is_not_taken_for_it(seeds_answerer):
     reply = seeds_answerer.answer("湘尖源有多少人民调解员")
     assert not reply.answered and not reply.facts and "湘江源瑶族乡" not in reply.headline
     assert "湘江源瑶族乡" in seeds_answerer.answer("湘将源有多少人民调解员").headline  # sounds exactly alike
+
+
+def test_a_report_written_beside_a_running_answerer_is_answered_from_without_a_reload(tmp_path):
+    """What the Answerer caches (townships, a report's facts) is dropped once another connection writes."""
+    from conftest import bundled_seeds
+
+    path = tmp_path / "kb.db"
+    assert not [r for r in ingest([bundled_seeds()], path) if r.failed]
+    answerer = Answerer(path)
+    assert "6名" in answerer.answer("湘江源有多少人民调解员").headline
+    report = (bundled_seeds() / "2024-hunan-xiangjiangyuan.txt").read_text(encoding="utf-8")
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "2024-xiangjiangyuan.txt").write_text(report.replace("人民调解员6名", "人民调解员9名"), encoding="utf-8")
+    (tmp_path / "new" / "2025-xiangjiangyuan.txt").write_text(report.replace("2024", "2025"), encoding="utf-8")
+    assert not [r for r in ingest([tmp_path / "new"], path) if r.failed]
+    assert "9名" in answerer.answer("湘江源2024年有多少人民调解员").headline
+    assert "2025年" in answerer.answer("湘江源有多少人民调解员").headline
