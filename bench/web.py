@@ -1,23 +1,27 @@
 """The web chat's JSON API under load: 50 concurrent clients on loopback.
 
-    python bench/web.py [--clients 50] [--seconds 5] [--rate 1000]
+    python bench/web.py [--clients 50] [--seconds 5] [--rate 1000] [--processes 2]
 
 Runs ``township-bot web`` as a process of its own over the bundled seeds' knowledge base, signed in as a
 member of a throw-away staff file, and asks it the seeds' staff questions (tests/data/questions.tsv) from
-``--clients`` concurrent clients in this process. Beside it, in the same run, a bare aiohttp app (its own
-process) whose handler returns a constant shows what the HTTP layer alone costs on this machine. Printed:
+``--clients`` concurrent clients. The load comes from ``wrk`` when it is installed (``apt-get install wrk``: a C
+load generator that leaves the two cores to the server), else from aiohttp clients in this process (which take
+a core of their own: the figures are then lower). Beside it, in the same run: a bare aiohttp app whose handler
+returns a constant (what the HTTP layer alone costs here), and the same server with one answering process (the
+baseline of ``--processes``). Printed:
 
 - saturation: every client sends its next request as soon as its answer is back, for ``--seconds``:
   answers per second, and the latency of each answer (with 50 clients always waiting, latency is queueing:
   50 / throughput on average);
-- at a fixed rate: ``--rate`` requests per second in all (``--rate-answered`` for the uncached ones), spread
-  over the clients: p50 / p99 latency.
+- paced: ``--rate`` requests per second in all, spread over the clients (with wrk each client waits a random
+  0 to 2 × clients / rate between its answer and its next request, so the rate reached is a little lower:
+  printed): p50 / p99 latency.
 
 And, as the baseline of answering, the ``Answerer`` called directly in one thread (no HTTP).
 
 Two kinds of request: ``GET /api/ask?q=`` (no conversation: the answer depends only on the question and is
-cached until the knowledge base changes) and ``POST /api/ask`` with a conversation id (never cached: each
-is answered by the Answerer in its one thread).
+cached until the knowledge base changes) and ``POST /api/ask`` with a conversation id (never cached: each is
+answered by the answering process its conversation belongs to).
 Goal (issue 12): p99 ≤ 20 ms and ≥ 1,000 answers/s on 2 cores.
 """
 
@@ -25,12 +29,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,12 +142,68 @@ async def measure(name: str, base: str, cookie: str, questions: list[str], args)
         for kind in ("cached", "conversation"):
             await saturate(session, kind, questions, args.clients, 0.5)  # warm up: connections, caches
             answered, latencies = await saturate(session, kind, questions, args.clients, args.seconds)
-            rate = args.rate if kind == "cached" else args.rate_answered
+            rate = args.rate
             rated = await at_rate(session, kind, questions, args.clients, rate, args.seconds)
-            print(f"{name:22s} {kind:15s} saturated: {answered / args.seconds:5.0f} answers/s "
+            print(f"{name:30s} {kind:13s} saturated: {answered / args.seconds:5.0f} answers/s "
                   f"(p50 {percentile(latencies, .5):5.1f} ms, p99 {percentile(latencies, .99):6.1f} ms)   "
                   f"at {rate:4.0f}/s: p50 {percentile(rated, .5):5.1f} ms, p99 {percentile(rated, .99):6.1f} ms"
                   f" ({len(rated)} answers)", flush=True)
+
+
+WRK_SCRIPT = """
+local requests, counter, thread_number = {}, 0, 0
+local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "0")
+for line in io.lines(os.getenv("BENCH_REQUESTS")) do requests[#requests + 1] = line end
+function setup(thread) thread_number = thread_number + 1; thread:set("number", thread_number) end
+function request()
+  counter = counter + 1
+  local line = requests[(counter % #requests) + 1]
+  if os.getenv("BENCH_KIND") == "cached" then
+    return wrk.format("GET", os.getenv("BENCH_PATH") .. "?q=" .. line)
+  end
+  local body = string.gsub(line, "CONVERSATION", "bench-" .. (number or 0) .. "-" .. (counter % 25))
+  local headers = {["Content-Type"] = "application/json"}
+  for name, value in pairs(wrk.headers) do headers[name] = value end  -- the cookie given with -H
+  return wrk.format("POST", os.getenv("BENCH_PATH"), headers, body)
+end
+-- each wait drawn from 0 to twice the mean, so that the clients do not ask in step (bursts of 50 at once)
+if pause > 0 then function delay() return math.random(0, 2 * pause) end end
+"""
+
+
+def wrk_measure(name: str, base: str, cookie: str, questions: list[str], args, folder: Path) -> None:
+    """The same measures as ``measure``, with wrk as the load: two threads, ``--clients`` connections."""
+    script, lines = folder / "bench.lua", folder / "requests.txt"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    for kind in ("cached", "conversation"):
+        if kind == "cached":
+            lines.write_text("\n".join(urllib.parse.quote(q, safe="") for q in questions) + "\n", encoding="utf-8")
+        else:
+            lines.write_text("\n".join(json.dumps({"question": q, "conversation": "CONVERSATION"}, ensure_ascii=False)
+                                       for q in questions) + "\n", encoding="utf-8")
+        path = urllib.parse.urlsplit(base).path + "api/ask"
+        results = []
+        for pause in (0, 0, 1000 * args.clients / args.rate):  # the first one warms caches and connections
+            env = {**os.environ, "BENCH_KIND": kind, "BENCH_PATH": path, "BENCH_REQUESTS": str(lines),
+                   "BENCH_PAUSE_MS": f"{pause:.0f}"}
+            run = subprocess.run(["wrk", "-t2", f"-c{args.clients}", f"-d{args.seconds:.0f}s", "--latency",
+                                  "-s", str(script), *(["-H", f"Cookie: {cookie}"] if cookie else []), base],
+                                 env=env, capture_output=True, text=True, check=True)
+            results.append(_wrk_figures(run.stdout))
+        _, (rate, p50, p99), (paced_rate, paced_p50, paced_p99) = results
+        print(f"{name:30s} {kind:13s} saturated: {rate:5.0f} answers/s (p50 {p50:5.1f} ms, p99 {p99:6.1f} ms)   "
+              f"paced at {paced_rate:4.0f}/s: p50 {paced_p50:5.1f} ms, p99 {paced_p99:6.1f} ms", flush=True)
+
+
+def _wrk_figures(output: str) -> tuple[float, float, float]:
+    """(requests/s, p50 ms, p99 ms) from wrk's --latency report."""
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    if re.search(r"Non-2xx", output):
+        raise RuntimeError("wrk got error answers:\n" + output)
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), ms("50"), ms("99")
 
 
 def direct(db: Path, questions: list[str], clients: int) -> None:
@@ -157,7 +221,7 @@ def direct(db: Path, questions: list[str], clients: int) -> None:
                 started = time.perf_counter()
                 as_json(answerer.answer(question, conversations[index % clients] if kind == "conversation" else None))
                 latencies.append((time.perf_counter() - started) * 1000)
-        print(f"{'Answerer, no HTTP':22s} {kind:15s} one thread: {1000 * len(latencies) / sum(latencies):5.0f} answers/s "
+        print(f"{'Answerer, no HTTP':30s} {kind:13s} one thread: {1000 * len(latencies) / sum(latencies):5.0f} answers/s "
               f"(p50 {percentile(latencies, .5):5.1f} ms, p99 {percentile(latencies, .99):6.1f} ms)", flush=True)
 
 
@@ -165,41 +229,49 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rate", type=float, default=1000.0, help="cached requests per second in all, for the latency")
-    parser.add_argument("--rate-answered", type=float, default=200.0,
-                        help="uncached requests per second in all, for the latency (below what one thread answers)")
+    parser.add_argument("--rate", type=float, default=1000.0, help="requests per second in all, for the latency")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="answering processes to compare with one (default: one per core)")
     args = parser.parse_args()
     questions = [row["question"].removeprefix("+ ") for row in read_tsv(ROOT / "tests" / "data" / "questions.tsv")
                  if row["kb"] == "seeds"]
     db = ensure_database(None)
-    print(f"{len(questions)} questions of the seeds, {args.clients} clients, {os.cpu_count()} cores; "
-          f"knowledge base {db}")
+    load = "wrk" if shutil.which("wrk") else "aiohttp clients in this process (install wrk for a lighter load)"
+    print(f"{len(questions)} questions of the seeds, {args.clients} clients, {os.cpu_count()} cores, load from "
+          f"{load}; knowledge base {db}")
     with tempfile.TemporaryDirectory() as folder:
         staff = StaffFile(Path(folder) / "staff.json")
         code = staff.add("bench")
         env = {**os.environ, "TOWNSHIP_BOT_WEB_USERS": str(staff.path), "PYTHONUTF8": "1"}
         env.pop("TOWNSHIP_BOT_WEB_ALLOW_ALL", None)
-        web_port, bare_port = free_port(), free_port()
-        processes = [
-            subprocess.Popen([sys.executable, "-m", "bot.cli", "--db", str(db), "web", "--port", str(web_port),
-                              "--root-path", "/bot"], env=env, cwd=folder, stderr=subprocess.DEVNULL),
-            subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port)], cwd=folder),
-        ]
-        try:
-            web_base, bare_base = f"http://127.0.0.1:{web_port}/bot/", f"http://127.0.0.1:{bare_port}/bot/"
-            await wait_until_up(web_base)
-            await wait_until_up(bare_base)
-            async with aiohttp.ClientSession() as session:
-                async with session.post(web_base + "api/signin", json={"name": "bench", "code": code}) as response:
-                    assert response.status == 200
-                    cookie = f"township_bot_session={response.cookies['township_bot_session'].value}"
-            direct(db, questions, args.clients)
-            await measure("bare aiohttp constant", bare_base, "", questions, args)
-            await measure("township-bot web", web_base, cookie, questions, args)
-        finally:
-            for process in processes:
+        direct(db, questions, args.clients)
+        servers = [("bare aiohttp constant", [sys.executable, "-c", BARE_APP])]
+        for count in sorted({1, args.processes}):
+            servers.append((f"web, {count} answering process{'es' if count > 1 else ''}",
+                            [sys.executable, "-m", "bot.cli", "--db", str(db), "web", "--root-path", "/bot",
+                             "--processes", str(count), "--port"]))
+        for name, command in servers:
+            port = free_port()
+            process = subprocess.Popen([*command, str(port)], env=env, cwd=folder, stderr=subprocess.DEVNULL)
+            try:
+                base = f"http://127.0.0.1:{port}/bot/"
+                await wait_until_up(base)
+                cookie = await sign_in(base, code) if "web" in name else ""
+                if shutil.which("wrk"):
+                    wrk_measure(name, base, cookie, questions, args, Path(folder))
+                else:
+                    await measure(name, base, cookie, questions, args)
+            finally:
                 process.terminate()
                 process.wait(10)
+
+
+async def sign_in(base: str, code: str) -> str:
+    """The session cookie of the throw-away member ``bench``."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(base + "api/signin", json={"name": "bench", "code": code}) as response:
+            assert response.status == 200
+            return f"township_bot_session={response.cookies['township_bot_session'].value}"
 
 
 if __name__ == "__main__":

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot.figures import THRESHOLD, FigureMatcher, Match, Wanted, asked_unit, beside
+from bot.figures import NEAR_CLASS_THRESHOLD, THRESHOLD, FigureMatcher, Match, Wanted, asked_unit, beside
 from bot.figures import data as figures_data
 from bot.understand import Question, Understander, intents
 from knowledge.segment import LookupSegmenter, lexicon_path
 from knowledge.quantities import unit_class
 from knowledge.query import FactRow, KnowledgeBase, Township
+from knowledge.text import has_cjk
 from knowledge.vocabulary import Metric, metrics, vocabulary
 
 _MAX_QUESTION = 500
@@ -308,7 +309,12 @@ class Answerer:
         """The figure of ``facts`` that answers best, if one answers well enough. Of figures that answer
         as well, the first one ``after`` the figure found for the question's previous part: 普通程序219件，
         处罚金额294.65万元 answers …多少件，处罚金额是多少, not the 处罚金额 of 简易程序."""
-        matches = [m for m in self.matcher.rank(self.matcher.wanted(text, words, metric), facts) if m.coverage >= THRESHOLD]
+        wanted = self.matcher.wanted(text, words, metric)
+        # a figure of another class than the measure word asked (项 for 多少场) answers only when its words fit
+        # well: else it is another thing
+        matches = [m for m in self.matcher.rank(wanted, facts) if m.coverage >= (
+            THRESHOLD if not (wanted.unit and wanted.unit_class) or m.fact.unit_class == wanted.unit_class
+            else NEAR_CLASS_THRESHOLD)]
         if after is None or not matches:
             return matches[0] if matches else None
         tied = [m for m in matches if m.score >= matches[0].score - 0.02]
@@ -712,10 +718,16 @@ class Answerer:
             name = fact.label or fact.subject
         else:
             name = fact.subject if fact.subject and (len(fact.subject) <= 10 or not metric) else metric.zh
+        figure = fact.figure
+        label_cut = name.startswith(fact.subject) and fact.lead.strip()  # the label was read off the words after it
+        if _noun_after(fact) and (label_cut or not fact.metric and not name.startswith(fact.subject)):
+            figure += fact.subject.strip("“”\"")  # 宣传覆盖辖区25个社区: the noun after it says what it counts
+            if name.startswith(fact.subject):
+                name = fact.lead.strip()  # 街道及13个社区均与…签订: not "社区均与… 13个"
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
-            return f"其中{name} {fact.figure}"
+            return f"其中{name} {figure}"
         scope = f"（{fact.scope}）" if fact.scope else ""
-        return f"{name}{scope} {fact.figure}"
+        return f"{name}{scope} {figure}"
 
     def _figure_line(self, q: Question, fact: FactRow, metric: Metric | None, with_town: bool = True) -> str:
         if q.english:
@@ -723,6 +735,16 @@ class Answerer:
             return f"{self._town_en_name(fact)} ({fact.year}): {figure}" if with_town else figure
         figure = self._figure_zh(fact, metric)
         return f"{fact.township}（{fact.year}年）：{figure}" if with_town else figure
+
+
+def _noun_after(fact: FactRow) -> bool:
+    """The figure's subject is a whole short noun right after it (25个社区，…; 13个社区均与…), not the start of a
+    longer phrase cut short (1585项工作事项并精炼归…)."""
+    noun = fact.subject
+    if not noun or len(noun) > 6 or not fact.tail.startswith(noun):
+        return False
+    following = fact.tail[len(noun):len(noun) + 1]
+    return not following or not has_cjk(following) or following in "均都各和及等"
 
 
 def _distinct(facts: list[FactRow]) -> list[FactRow]:

@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     web.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     web.add_argument("--root-path", default="", help="the sub-path a reverse proxy serves it under, e.g. /bot")
+    web.add_argument("--processes", type=int, help="processes answering questions (default: one per core "
+                     "but one, or $TOWNSHIP_BOT_WEB_PROCESSES)")
     web.set_defaults(run=_web)
 
     web_user = commands.add_parser("web-user", help="the web chat's staff: add (prints a new access code), remove, list")
@@ -235,7 +237,7 @@ def _web(args: argparse.Namespace) -> int:
     from bot.web_settings import WebSettingsError, load_web_settings
 
     try:
-        settings = load_web_settings(args.host, args.port, args.root_path)
+        settings = load_web_settings(args.host, args.port, args.root_path, args.processes)
     except WebSettingsError as error:
         print(f"township-bot web: {error}", file=sys.stderr)
         return 2

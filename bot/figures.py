@@ -37,7 +37,10 @@ from knowledge.quantities import unit_class
 from knowledge.query import FactRow
 from knowledge.vocabulary import Metric, metrics, vocabulary
 
+# Measure words that say what is counted (几类 wants 10类, not 39项 beside it); 个, 件, 次 say nothing of it
+_DISTINCT_UNITS = frozenset({"类", "大类", "场", "场次", "期", "批", "批次", "家", "处", "户", "所", "支", "队", "组", "村"})
 THRESHOLD = 0.5  # below this no figure is claimed: the report does not state it
+NEAR_CLASS_THRESHOLD = 0.65  # the same, for a figure in a class near the asked one (多少场 → 10项)
 
 _ANCHOR_SLACK = 3  # characters between a question word and the figure that still "touch" it
 _CLAUSE_MARKS = "，。；！？：,;"
@@ -255,7 +258,7 @@ def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
         return None
     if not wanted.words:
         return None
-    places = _Places(fact)
+    places = _places_of(fact)
     total = sum(wanted.weights)
     gained, anchored = 0.0, False
     for word, weight in zip(wanted.words, wanted.weights):
@@ -278,7 +281,7 @@ def _unit_fit(wanted: Wanted, fact: FactRow) -> float | None:
     have = fact.unit_class
     if wanted.unit_class:
         if have == wanted.unit_class:
-            return 0.1 + (0.05 if wanted.unit == fact.unit else 0)
+            return 0.1 + (0.05 if wanted.unit == fact.unit else 0) + (0.2 if wanted.unit == fact.unit and wanted.unit in _DISTINCT_UNITS else 0)
         if have in data()["near_classes"].get(wanted.unit_class, ()) and wanted.unit not in ("名", "位"):
             return -0.1
         return None
@@ -377,6 +380,10 @@ class _Places:
         credit = max(0.8 * share, 0.6 * near if near >= 0.8 else 0.0)
         window = self.core[-(len(word) + _ANCHOR_SLACK):] + "|" + self.tail[:len(word)]
         return credit, credit >= 0.4 and (any(piece in window for piece in found) or near >= 0.8)
+
+
+# A figure's places depend on the figure alone, and the same report's figures are scored question after question.
+_places_of = functools.lru_cache(maxsize=8192)(_Places)
 
 
 def _starts(text: str, piece: str) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,25 +118,32 @@ class Understander:
         text = question.text
         named: list[tuple[int, set[int]]] = []  # (where in the question, the townships a name fits)
         spans: list[tuple[int, int]] = []
-        pieces = {text[start:start + length] for length in range(2, 9) for start in range(len(text) - length + 1)}
-        latin = re.findall(r"[a-z]+", text.lower())
-        alias_ids = self.kb.by_alias(pieces | {piece.lower() for piece in pieces} | set(latin))
-        for length in range(8, 1, -1):
-            for start in range(0, max(len(text) - length + 1, 0)):
-                piece = text[start:start + length]
-                ids = alias_ids.get(piece) or alias_ids.get(piece.lower())
-                if ids and not any(s <= start < e for s, e in spans):
-                    spans.append((start, start + length))
-                    named.append((start, ids))
-                    question.place_words.append(_with_suffix(text, piece, start + length))
-        for match in re.finditer(r"[a-z]+", text.lower()):
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a letter whose lower case is longer (İ): match as typed
+            lowered = text
+        pieces = {source[start:start + length] for source in {text, lowered} for length in range(2, 9)
+                  for start in range(len(text) - length + 1)}
+        alias_ids = self.kb.by_alias(pieces | set(re.findall(r"[a-z]+", lowered)))
+        # every place a found alias stands, longest first, then leftmost: a longer name wins over its parts
+        places = {(length, start) for alias in alias_ids if 2 <= (length := len(alias)) <= 8
+                  for source in (text, lowered) for start in _occurrences(source, alias)}
+        for length, start in sorted(places, key=lambda place: (-place[0], place[1])):
+            piece = text[start:start + length]
+            ids = alias_ids.get(piece) or alias_ids.get(lowered[start:start + length])
+            if ids and not any(s <= start < e for s, e in spans):
+                spans.append((start, start + length))
+                named.append((start, ids))
+                question.place_words.append(_with_suffix(text, piece, start + length))
+        for match in re.finditer(r"[a-z]+", lowered):
             if ids := alias_ids.get(match.group()):
                 named.append((len(text) + match.start(), ids))
                 question.place_words.append(match.group())
         named.sort(key=lambda item: item[0])  # in the order the question names them
         first = min((start for start, _ in spans), default=0)
-        if 2 <= first <= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", text[:first]):
-            question.place_words.append(text[:first])  # 清流里田: a county the knowledge base does not know
+        before = text[:first]
+        if re.fullmatch(r"[\u4e00-\u9fff]+", before) and (2 <= first <= 4 or _ADMIN_PREFIX.fullmatch(before)):
+            # 清流里田, 常州钟楼区五星街道: a county or city the knowledge base does not know, not what is asked
+            question.place_words.append(before)
         if named and all(len(ids) > 1 for _, ids in named):
             # every name in the question fits several townships (xinhua: 新华乡 or 新化乡): ask which
             question.ambiguous = self._towns(sorted(set().union(*(ids for _, ids in named))))[:4]
@@ -264,6 +271,18 @@ class Understander:
             question.metric = None  # police officers are not law-enforcement officers: nothing to match
         if question.metric and question.metric.names and any(word in lowered for word in intents()["which"]["words"]):
             question.metric = metrics()[question.metric.names]  # 示范村是哪个: a name, not a count
+
+
+# Places above a township, written before its name: 江苏省常州市钟楼区, 常州钟楼区, 科右前旗
+_ADMIN_PREFIX = re.compile(r"(?:[\u4e00-\u9fff]{1,6}?(?:省|自治区|市|州|盟|地区|区|县|旗)){1,3}")
+
+
+def _occurrences(text: str, piece: str) -> Iterator[int]:
+    """Where ``piece`` starts in ``text``, overlaps included."""
+    start = text.find(piece)
+    while start != -1:
+        yield start
+        start = text.find(piece, start + 1)
 
 
 def _with_suffix(text: str, name: str, end: int) -> str:

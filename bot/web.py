@@ -1,4 +1,5 @@
-"""``township-bot web``: the chat page and its JSON API, served by aiohttp from one process.
+"""``township-bot web``: the chat page and its JSON API, served by aiohttp (questions answered in
+``settings.answering_processes`` processes of their own, see ``bot.web_chat``).
 
 Each handler is a short function that checks who asks, reads the request and calls ``bot.web_chat`` (answers),
 ``bot.web_users`` (sign-in) or ``bot.uploads`` (admins' reports); ``create_app`` only wires them and ``serve``
@@ -174,7 +175,7 @@ async def new_conversation(request: web.Request) -> web.Response:
     """A new conversation id; {"previous": id} ends that conversation."""
     member, body = _staff(request), await _json(request, optional=True)
     if isinstance(body.get("previous"), str) and _CONVERSATION_ID.match(body["previous"]):
-        request.app[CHAT].forget(member.name, body["previous"])
+        await request.app[CHAT].forget(member.name, body["previous"])
     return _json_response({"conversation": secrets.token_urlsafe(16)})
 
 
@@ -403,12 +404,12 @@ async def _secure_headers(request: web.Request, response: web.StreamResponse) ->
 # -- wiring and running -------------------------------------------------------------------------
 
 def create_app(settings: WebSettings, db_path: Path) -> web.Application:
-    """The web app for the knowledge base at ``db_path``: routes under ``settings.root_path``, the answering
-    thread started; its cleanup stops the thread and drops the uploads still awaiting confirmation."""
+    """The web app for the knowledge base at ``db_path``: routes under ``settings.root_path``; its start-up starts
+    the answering processes, its cleanup stops them and drops the uploads still awaiting confirmation."""
     app = web.Application(middlewares=[errors], client_max_size=MAX_UPLOAD_BYTES + 64 * 1024)
     state = State(settings, Path(db_path), StaffFile(settings.users),
                   Sessions(load_secret(settings.secret, settings.secret_file)), SignInLimiter(), asyncio.Lock(), PendingUploads(settings.upload_log))
-    app[STATE], app[CHAT] = state, ChatService(Path(db_path))
+    app[STATE], app[CHAT] = state, ChatService(Path(db_path), settings.answering_processes)
     root = settings.root_path
     if root:
         app.router.add_get(root, to_page)
@@ -430,13 +431,18 @@ def create_app(settings: WebSettings, db_path: Path) -> web.Application:
     app.router.add_post(api + "upload/confirm", confirm_upload)
     app.router.add_post(api + "upload/undo", undo)
     app.on_response_prepare.append(_secure_headers)
+    app.on_startup.append(_start)
     app.on_cleanup.append(_close)
     return app
 
 
+async def _start(app: web.Application) -> None:
+    await app[CHAT].start()
+
+
 async def _close(app: web.Application) -> None:
     app[STATE].pending.cancel_all()
-    app[CHAT].close()
+    await app[CHAT].close()
 
 
 def check_access(settings: WebSettings) -> str:
@@ -462,8 +468,8 @@ async def run(settings: WebSettings, db_path: Path, started: asyncio.Event | Non
         loop.add_signal_handler(signum, stop.set)
     try:
         await web.TCPSite(runner, settings.host, settings.port, backlog=1024).start()
-        log.info("serving the chat on http://%s:%s%s/ (knowledge base %s)", settings.host, settings.port,
-                 settings.root_path, db_path)
+        log.info("serving the chat on http://%s:%s%s/ (knowledge base %s, %d answering processes)", settings.host,
+                 settings.port, settings.root_path, db_path, settings.answering_processes)
         if started is not None:
             started.set()
         await stop.wait()

@@ -1,9 +1,10 @@
-"""The web chat's answering side: one ``Answerer`` in one thread, the conversations of the browsers, and a cache
-of answers that depend on nothing but the question.
+"""The web chat's answering side: ``ChatAnswers`` (one ``Answerer``, its chips and the conversations of the
+browsers), held in each of several answering processes, and ``ChatService``, which hands each call to one of them
+and caches the answers that depend on nothing but the question.
 
-Every call into the ``Answerer`` (and into the ``Suggester``, which reads the same knowledge base) runs in the
-``AnsweringThread``, as on Telegram: the event loop stays free to take requests while a question is answered. Conversations are kept here, by (member, conversation id), for the most
-recent ``MAX_CONVERSATIONS``; a conversation that was forgotten simply starts afresh.
+A conversation always goes to the same process (``bot.answering_processes`` routes by its key), so follow-ups find
+what it was about; each process keeps the most recent ``MAX_CONVERSATIONS`` of its own, and a conversation that was
+forgotten (or whose process was restarted) simply starts afresh.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from bot.answer import Answer, Answerer, Conversation
-from bot.answering import AnsweringThread
+from bot.answering_processes import AnsweringProcesses
 from bot.render import as_json, as_page
 from bot.suggest import Suggester
 
@@ -21,82 +22,43 @@ MAX_CONVERSATIONS = 10_000
 MAX_CACHED = 4_096  # answers to questions asked without a conversation, as ``ask --json`` lines
 
 
-class ChatService:
-    """Answers for the web: as ``ask --json`` lines for the API and as page parts with chips for the chat."""
+class ChatAnswers:
+    """What one answering process holds: answers as ``ask --json`` lines and as page parts with chips."""
 
-    def __init__(self, db_path: Path) -> None:
-        self.db_path = Path(db_path)
-        self._answering = AnsweringThread(self.db_path)
-        self.answerer: Answerer = self._answering.answerer
+    def __init__(self, db_path: str) -> None:
+        self.answerer = Answerer(Path(db_path))
         self.suggester = Suggester(self.answerer)
         self._conversations: OrderedDict[tuple[str, str], Conversation] = OrderedDict()
-        self._cache: OrderedDict[str, str] = OrderedDict()
-        self._cache_version = self._version()
 
-    async def ask_json(self, text: str, member: str = "", conversation: str | None = None) -> str:
-        """The ``ask --json`` line for ``text``; with a ``conversation`` id, asked in that conversation of
-        ``member`` (follow-ups carry). Without one the answer depends only on the text and is cached until the
-        knowledge base changes."""
-        if conversation is not None:
-            kept = self._conversation(member, conversation)
-            return await self._run(lambda: as_json(self.answerer.answer(text, kept)))
-        version = self._version()
-        if version != self._cache_version:
-            self._cache.clear()
-            self._cache_version = version
-        if (line := self._cache.get(text)) is not None:
-            self._cache.move_to_end(text)
-            return line
-        line = await self._run(lambda: as_json(self.answerer.answer(text)))
-        if self._cache_version == version:
-            self._cache[text] = line
-            while len(self._cache) > MAX_CACHED:
-                self._cache.popitem(last=False)
-        return line
+    def ask_json(self, text: str, member: str, conversation: str | None) -> str:
+        """The ``ask --json`` line for ``text``, in ``member``'s ``conversation`` when one is given."""
+        kept = self._conversation(member, conversation) if conversation is not None else None
+        return as_json(self.answerer.answer(text, kept))
 
-    async def chat(self, member: str, conversation: str, text: str, township: int | None = None) -> dict:
-        """The page parts (with chips) answering ``text`` in ``member``'s ``conversation``; with ``township``,
-        the answer to a "which township?" question once the member chose one."""
+    def chat(self, member: str, conversation: str, text: str, township: int | None) -> dict:
+        """The page parts (with chips) answering ``text``; with ``township``, once the member chose one."""
         kept = self._conversation(member, conversation)
+        if township is None:
+            reply = self.answerer.answer(text, kept)
+        else:
+            reply = self.answerer.answer_choice(township, text, kept)
+        return _page(reply, self.suggester.after(reply, kept))
 
-        def answer() -> dict:
-            if township is None:
-                reply = self.answerer.answer(text, kept)
-            else:
-                reply = self.answerer.answer_choice(township, text, kept)
-            return self._page(reply, self.suggester.after(reply, kept))
+    def towns(self) -> dict:
+        return _page(reply := self.answerer.townships(), self.suggester.for_towns(reply))
 
-        return await self._run(answer)
+    def town(self, name: str) -> dict:
+        return _page(reply := self.answerer.town_card(name), self.suggester.for_card(reply))
 
-    async def towns(self) -> dict:
-        """The township list, with a card chip for the first townships."""
-        return await self._run(lambda: self._page(reply := self.answerer.townships(), self.suggester.for_towns(reply)))
+    def help(self) -> dict:
+        return _page(self.answerer.help(), self.suggester.examples())
 
-    async def town(self, name: str) -> dict:
-        """A township's card (its key figures), or the question back or refusal when ``name`` is not one."""
-        return await self._run(lambda: self._page(reply := self.answerer.town_card(name), self.suggester.for_card(reply)))
-
-    async def help(self) -> dict:
-        """What the bot answers, with the examples as chips."""
-        return await self._run(lambda: self._page(self.answerer.help(), self.suggester.examples()))
-
-    async def reload(self) -> None:
-        """Read the knowledge base afresh (after an upload); cached answers and chips are dropped."""
-        def reload() -> None:
-            self.answerer.reload()
-            self.suggester.forget()
-
-        await self._run(reload)
-        self._cache.clear()
-        self._cache_version = self._version()
+    def reload(self) -> None:
+        self.answerer.reload()
+        self.suggester.forget()
 
     def forget(self, member: str, conversation: str) -> None:
-        """End ``member``'s ``conversation`` (the page's "new conversation")."""
         self._conversations.pop((member, conversation), None)
-
-    def close(self) -> None:
-        """Finish the question in hand and stop the answering thread."""
-        self._answering.close()
 
     def _conversation(self, member: str, conversation: str) -> Conversation:
         key = (member, conversation)
@@ -109,8 +71,74 @@ class ChatService:
             self._conversations.move_to_end(key)
         return kept
 
-    async def _run(self, function):
-        return await self._answering.run(function)
+
+def _page(reply: Answer, chips: list[dict]) -> dict:
+    return {**as_page(reply), "suggestions": chips}
+
+
+class ChatService:
+    """Answers for the web, from ``processes`` answering processes (``start`` them first, ``close`` at the end)."""
+
+    def __init__(self, db_path: Path, processes: int = 1) -> None:
+        self.db_path = Path(db_path)
+        self._processes = AnsweringProcesses("bot.web_chat:ChatAnswers", (str(self.db_path),), processes)
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cache_version = self._version()
+
+    async def start(self) -> None:
+        """Start the answering processes; each has opened the knowledge base once this returns."""
+        await self._processes.start()
+
+    async def ask_json(self, text: str, member: str = "", conversation: str | None = None) -> str:
+        """The ``ask --json`` line for ``text``; with a ``conversation`` id, asked in that conversation of
+        ``member`` (follow-ups carry). Without one the answer depends only on the text and is cached until the
+        knowledge base changes."""
+        if conversation is not None:
+            return await self._processes.call(_key(member, conversation), "ask_json", text, member, conversation)
+        version = self._version()
+        if version != self._cache_version:
+            self._cache.clear()
+            self._cache_version = version
+        if (line := self._cache.get(text)) is not None:
+            self._cache.move_to_end(text)
+            return line
+        line = await self._processes.call(None, "ask_json", text, member, None)
+        if self._cache_version == version:
+            self._cache[text] = line
+            while len(self._cache) > MAX_CACHED:
+                self._cache.popitem(last=False)
+        return line
+
+    async def chat(self, member: str, conversation: str, text: str, township: int | None = None) -> dict:
+        """The page parts (with chips) answering ``text`` in ``member``'s ``conversation``; with ``township``,
+        the answer to a "which township?" question once the member chose one."""
+        return await self._processes.call(_key(member, conversation), "chat", member, conversation, text, township)
+
+    async def towns(self) -> dict:
+        """The township list, with a card chip for the first townships."""
+        return await self._processes.call(None, "towns")
+
+    async def town(self, name: str) -> dict:
+        """A township's card (its key figures), or the question back or refusal when ``name`` is not one."""
+        return await self._processes.call(None, "town", name)
+
+    async def help(self) -> dict:
+        """What the bot answers, with the examples as chips."""
+        return await self._processes.call(None, "help")
+
+    async def reload(self) -> None:
+        """Read the knowledge base afresh in every process (after an upload); cached answers and chips are dropped."""
+        await self._processes.call_all("reload")
+        self._cache.clear()
+        self._cache_version = self._version()
+
+    async def forget(self, member: str, conversation: str) -> None:
+        """End ``member``'s ``conversation`` (the page's "new conversation")."""
+        await self._processes.call(_key(member, conversation), "forget", member, conversation)
+
+    async def close(self) -> None:
+        """Finish the questions in hand and stop the answering processes."""
+        await self._processes.close()
 
     def _version(self) -> tuple:
         """What changes when the knowledge base is written (its file and its write-ahead log)."""
@@ -123,6 +151,6 @@ class ChatService:
                 version.append(None)
         return tuple(version)
 
-    @staticmethod
-    def _page(reply: Answer, chips: list[dict]) -> dict:
-        return {**as_page(reply), "suggestions": chips}
+
+def _key(member: str, conversation: str) -> str:
+    return f"{member}\n{conversation}"

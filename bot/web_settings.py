@@ -38,6 +38,7 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     root_path: str = ""  # the sub-path a reverse proxy serves the chat under, e.g. /bot
+    answering_processes: int = 1  # processes that answer questions (one core each)
 
     @property
     def secret_file(self) -> Path:
@@ -58,10 +59,11 @@ def default_users_path(environ: Mapping[str, str]) -> Path:
     return config / "township-bot" / "web-users.json"
 
 
-def load_web_settings(host: str = "127.0.0.1", port: int = 8080, root_path: str = "",
+def load_web_settings(host: str = "127.0.0.1", port: int = 8080, root_path: str = "", processes: int | None = None,
                       environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> WebSettings:
-    """Settings from the command line's ``host``, ``port`` and ``root_path`` and from ``environ`` (default: the
-    process environment, after loading ``env_file`` if it exists). Raises ``WebSettingsError``."""
+    """Settings from the command line's ``host``, ``port``, ``root_path`` and ``processes`` (answering processes;
+    default ``$TOWNSHIP_BOT_WEB_PROCESSES``, else one per core but one) and from ``environ`` (default: the process
+    environment, after loading ``env_file`` if it exists). Raises ``WebSettingsError``."""
     if environ is None:
         if env_file is not None and env_file.is_file():
             from dotenv import load_dotenv
@@ -73,8 +75,18 @@ def load_web_settings(host: str = "127.0.0.1", port: int = 8080, root_path: str 
         raise WebSettingsError(f"--root-path must be a plain path such as /bot: {root_path!r}")
     if not 0 < port < 65536:
         raise WebSettingsError(f"--port must be between 1 and 65535: {port}")
+    if processes is None:
+        given = environ.get("TOWNSHIP_BOT_WEB_PROCESSES", "").strip()
+        if given and not given.isdigit():
+            raise WebSettingsError(f"TOWNSHIP_BOT_WEB_PROCESSES must be a number of processes: {given!r}")
+        # one core stays with the server process itself (HTTP, sign-in, uploads): measured on 2 cores, a second
+        # answering process there raised the p99 (three busy processes on two cores) more than it added answers
+        processes = int(given) if given else max(1, (os.cpu_count() or 1) - 1)
+    if not 1 <= processes <= 64:
+        raise WebSettingsError(f"--processes must be between 1 and 64: {processes}")
     allow_all = environ.get("TOWNSHIP_BOT_WEB_ALLOW_ALL", "").strip().lower() in ("1", "true", "yes")
     audit = environ.get("TOWNSHIP_BOT_AUDIT_LOG") or environ.get("TELEGRAM_AUDIT_LOG") or ""
     secret = environ.get("TOWNSHIP_BOT_WEB_SECRET", "").strip()
     return WebSettings(users=default_users_path(environ), secret=secret, allow_all=allow_all,
-                       audit_log=Path(audit) if audit else None, host=host, port=port, root_path=root_path)
+                       audit_log=Path(audit) if audit else None, host=host, port=port, root_path=root_path,
+                       answering_processes=processes)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from knowledge.cleaning import clean
 from knowledge.facts import Fact, extract_facts
@@ -54,6 +56,16 @@ def _trustworthy_part(sentence: Sentence) -> str:
     return sentence.text[: cut + 1] if cut > 0 else ""
 
 
+def year_in_name(source: str) -> int | None:
+    """The one year (2000–2099) a file's name holds, if it holds exactly one.
+
+    >>> year_in_name("10_dingshu_2023.txt"), year_in_name("丁蜀镇2023年度报告.docx"), year_in_name("2022-2023.txt")
+    (2023, 2023, None)
+    """
+    years = set(re.findall(r"(?<!\d)(20\d{2})(?!\d)", PurePath(source).name))
+    return int(years.pop()) if len(years) == 1 else None
+
+
 def parse_report(text: str, source: str) -> Report:
     """Parse the raw ``text`` of a report read from ``source`` (a file name, for messages).
 
@@ -69,8 +81,10 @@ def parse_report(text: str, source: str) -> Report:
         raise ParseError(f"{source}: no township (乡/镇/街道) named in the title or text",
                          "标题和正文都没有写明是哪个乡、镇或街道的报告")
     if header.year is None:
-        raise ParseError(f"{source}: cannot tell which year the report covers",
-                         "看不出这是哪一年的报告：标题里应写明年份，例如“2024年”")
+        header.year = year_in_name(source)  # 近年来…: a page that never says its year, saved as 丁蜀镇2023.txt
+    if header.year is None:
+        raise ParseError(f"{source}: cannot tell which year the report covers (not in its text or its file name)",
+                         "看不出这是哪一年的报告：标题或文件名里应写明年份，例如“2024年”")
     body = split_body(cleaned.lines, header.title)
     facts = [
         (sentence.position, fact)

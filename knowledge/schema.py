@@ -10,7 +10,9 @@ differs only in tables derived from the stored rows is migrated in place.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -47,18 +49,39 @@ def _rebuild(path: Path) -> str:
     return f"rebuild it from the report files: township-bot --db {path} build FOLDER"
 
 
+# One open descriptor per knowledge base file (device, inode) this process has read the header of, never closed
+# while the process may hold SQLite connections to it: closing any descriptor of a file drops every POSIX lock the
+# process holds on that file, SQLite's included, and another process that then finds the file unlocked may
+# checkpoint and delete the write-ahead log under this process's connections ("database disk image is
+# malformed"). A kept descriptor also keeps the inode from being reused by another file.
+_HEADERS: OrderedDict[tuple[int, int], int] = OrderedDict()
+_MAX_HEADERS = 64  # past this, the least recently checked is closed: a long-gone test file, not a served one
+
+
+def _read_header(path: Path) -> tuple[bytes, int]:
+    """The first 100 bytes of ``path`` and its size, through the descriptor kept for its inode."""
+    status = path.stat()
+    key = (status.st_dev, status.st_ino)
+    descriptor = _HEADERS.get(key)
+    if descriptor is None:
+        descriptor = _HEADERS[key] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        while len(_HEADERS) > _MAX_HEADERS:
+            os.close(_HEADERS.popitem(last=False)[1])
+    _HEADERS.move_to_end(key)
+    return os.pread(descriptor, 100, 0), os.fstat(descriptor).st_size
+
+
 def check_file(path: Path) -> None:
     """Raise ``KnowledgeBaseError`` unless ``path`` is missing, empty or an intact-looking SQLite file.
 
     Cheap at any size: it reads the 100-byte header and compares the page count it states with the file's size.
+    Safe while this process has the file open in SQLite (see ``_HEADERS``).
     """
     if path.is_dir():
         raise KnowledgeBaseError(f"{path} is a folder, not a knowledge base file; name a file: "
                                  f"township-bot --db {path / 'kb.db'} …")
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(100)
-            size = handle.seek(0, 2)
+        header, size = _read_header(path)
     except FileNotFoundError:
         return
     except OSError as error:

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -206,18 +207,21 @@ def test_problems_are_quoted_without_the_heading(seeds_answerer):
     assert all(quote.text.rstrip("。") != quote.section.rstrip("。") for quote in reply.quotes)
 
 
-@pytest.mark.parametrize("name", ["set1", "set2", "set3"])
-def test_held_out_real_reports(tmp_path, name):
-    # 60 real reports the project was not built on, questions written from their text (tests/data/heldout).
-    # Floors a little under what was measured when they landed (97.1%, 96.3%, 90.6% right; ≤2.5% wrong).
+@pytest.mark.parametrize("name, right_floor, wrong_ceiling", [
+    ("set1", 0.88, 0.03), ("set2", 0.88, 0.03), ("set3", 0.88, 0.03), ("set4", 0.86, 0.03), ("set5", 0.83, 0.08)])
+def test_held_out_real_reports(tmp_path, name, right_floor, wrong_ceiling):
+    # 100 real reports the project was not built on, questions written from their text (tests/data/heldout).
+    # Floors a little under what is measured now (see tests/data/heldout/README.md); set5's ceiling of wrong
+    # answers is its measure, not the goal (3%).
     folder = DATA / "heldout" / name
     path = tmp_path / "kb.db"
-    assert not [result.error for result in ingest([folder / "reports"], path) if result.failed]
+    failed = {Path(result.path).name for result in ingest([folder / "reports"], path) if result.failed}
+    assert failed <= {"16_yijinhuoluo_2023.txt"}  # the one report that never names its township (我镇)
     outcomes = score(Answerer(path), read_tsv(folder / "questions.tsv"))
     right = sum(o.verdict == "correct" for o in outcomes) / len(outcomes)
     wrong = [(o.question, o.headline) for o in outcomes if o.verdict == "wrong"]
-    assert right >= 0.88, summary(outcomes)
-    assert len(wrong) / len(outcomes) <= 0.03, (summary(outcomes), wrong)
+    assert right >= right_floor, summary(outcomes)
+    assert len(wrong) / len(outcomes) <= wrong_ceiling, (summary(outcomes), wrong)
 
 
 def test_a_per_village_figure_is_shown_as_such_and_never_ranked_or_compared_against_a_total(seeds_db):
@@ -270,3 +274,21 @@ def test_a_report_written_beside_a_running_answerer_is_answered_from_without_a_r
     assert not [r for r in ingest([tmp_path / "new"], path) if r.failed]
     assert "9名" in answerer.answer("湘江源2024年有多少人民调解员").headline
     assert "2025年" in answerer.answer("湘江源有多少人民调解员").headline
+
+
+def test_a_reload_keeps_the_files_locks_so_another_process_writing_leaves_the_log_alone(tmp_path):
+    """Reading the file's header at a reload must not drop the SQLite locks this process holds (closing any
+    descriptor of a file drops them all): else another process that writes and closes takes itself for the
+    last one, deletes the write-ahead log under this process's connection, and answers fail as damaged."""
+    from conftest import bundled_seeds
+
+    path = tmp_path / "kb.db"
+    assert not [r for r in ingest([bundled_seeds()], path) if r.failed]
+    answerer = Answerer(path)
+    assert answerer.answer("湘江源有多少人民调解员").answered
+    answerer.reload()
+    assert answerer.answer("武陵山乡信访事项多少件").answered
+    written = run_cli("--db", str(path), "build", str(DATA / "twins"))
+    assert written.returncode == 0, written.stderr
+    assert path.with_name("kb.db-shm").exists()  # this process still has the file open: its log index stays
+    assert "新华乡" in answerer.answer("平阳县新华乡有多少人民调解员").headline

@@ -117,6 +117,15 @@ def test_texts_that_are_not_township_reports(tmp_path, text, message):
         read_report(path)
 
 
+def test_a_report_that_never_says_its_year_takes_the_one_in_its_file_name(tmp_path):
+    text = "近年来，莲池镇在县委的领导下推进依法行政。\n一、主要工作\n全年开展普法活动12次。"
+    (tmp_path / "莲池镇2023年报告.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "莲池镇2022-2023.txt").write_text(text, encoding="utf-8")
+    assert read_report(tmp_path / "莲池镇2023年报告.txt").header.year == 2023
+    with pytest.raises(ParseError, match="which year"):  # two years in the name: which one is unknown
+        read_report(tmp_path / "莲池镇2022-2023.txt")
+
+
 def write_pdf(path, lines: list[str], width: float = 380) -> None:
     """A PDF with a text layer, as Word or WPS saves one: each line wrapped where it reaches ``width`` points."""
     from reportlab.pdfbase import pdfmetrics

@@ -424,3 +424,14 @@ def test_allow_all_is_stated_loudly_in_the_log(tmp_path, seeds_db):
     output = "".join(lines) + rest
     assert "ANYONE WHO REACHES" in output and "WARNING" in output
     assert process.returncode == 0
+
+
+def test_answering_processes_come_from_the_command_line_or_the_environment():
+    from bot.web_settings import WebSettingsError, load_web_settings
+
+    assert load_web_settings(processes=3, environ={"TOWNSHIP_BOT_WEB_PROCESSES": "5"}).answering_processes == 3
+    assert load_web_settings(environ={"TOWNSHIP_BOT_WEB_PROCESSES": "5"}).answering_processes == 5
+    assert load_web_settings(environ={}).answering_processes == max(1, (os.cpu_count() or 1) - 1)
+    for environ, processes in (({"TOWNSHIP_BOT_WEB_PROCESSES": "two"}, None), ({}, 0), ({}, 65)):
+        with pytest.raises(WebSettingsError):
+            load_web_settings(processes=processes, environ=environ)

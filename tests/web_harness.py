@@ -77,12 +77,13 @@ def web_settings(folder: Path, users: Path, **changes) -> WebSettings:
 
 @pytest.fixture(scope="module")
 def shared_web(tmp_path_factory, twins_db):
-    """One app over a copy of the seeds-and-twins knowledge base, for the tests that only ask."""
+    """One app over a copy of the seeds-and-twins knowledge base, for the tests that only ask; with two
+    answering processes, so that conversations are routed between them."""
     folder = tmp_path_factory.mktemp("web")
     db = folder / "kb.db"
     shutil.copy(twins_db, db)
     users, codes = staff_file(folder)
-    with RunningWeb(web_settings(folder, users), db, codes) as running:
+    with RunningWeb(web_settings(folder, users, answering_processes=2), db, codes) as running:
         yield running
 
 
