@@ -1,8 +1,9 @@
-"""One ``Answerer`` and the one thread that every call into it runs in, for the async front ends.
+"""One ``Answerer`` and the one thread that every call into it runs in, for the Telegram bot.
 
 The ``Answerer`` (and the SQLite connection under it) is not thread-safe, and a question may take a while at
-national scale: so the Telegram bot and the web chat hand each call to this thread, one at a time, and the
-event loop stays free to send answers and take requests meanwhile.
+national scale: so the Telegram bot hands each call to this thread, one at a time, and the event loop stays free
+to send answers meanwhile. (Telegram's own rate limit, ~30 messages/s, is far below what one thread answers; the
+web chat, which has no such limit, answers in processes of their own: ``bot.answering_processes``.)
 """
 
 from __future__ import annotations
