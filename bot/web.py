@@ -468,7 +468,7 @@ async def run(settings: WebSettings, db_path: Path, started: asyncio.Event | Non
         loop.add_signal_handler(signum, stop.set)
     try:
         await web.TCPSite(runner, settings.host, settings.port, backlog=1024).start()
-        log.info("serving the chat on http://%s:%s%s/ (knowledge base %s, %d answering processes)", settings.host,
+        log.info("serving the chat on http://%s:%s%s/ (knowledge base %s, answering processes: %d)", settings.host,
                  settings.port, settings.root_path, db_path, settings.answering_processes)
         if started is not None:
             started.set()
