@@ -719,11 +719,12 @@ class Answerer:
         else:
             name = fact.subject if fact.subject and (len(fact.subject) <= 10 or not metric) else metric.zh
         figure = fact.figure
-        label_cut = name.startswith(fact.subject) and fact.lead.strip()  # the label was read off the words after it
-        if _noun_after(fact) and (label_cut or not fact.metric and not name.startswith(fact.subject)):
-            figure += fact.subject.strip("“”\"")  # 宣传覆盖辖区25个社区: the noun after it says what it counts
-            if name.startswith(fact.subject):
-                name = fact.lead.strip()  # 街道及13个社区均与…签订: not "社区均与… 13个"
+        if _noun_after(fact):  # 宣传覆盖辖区25个社区: the noun after the figure says what it counts
+            noun = fact.subject.strip("“”\"")
+            if not name.startswith(fact.subject):
+                figure += noun if not fact.metric else ""
+            elif fact.lead.strip():  # the label was read off the words after it: 街道及 13个社区, not 社区均与… 13个
+                name, figure = fact.lead.strip(), figure + noun
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
             return f"其中{name} {figure}"
         scope = f"（{fact.scope}）" if fact.scope else ""

@@ -95,7 +95,7 @@ class AnsweringProcesses:
     async def _start(self, child: _Child) -> None:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.answering_processes", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, start_new_session=False)
+            stdout=asyncio.subprocess.PIPE)
         process.stdin.write(_frame((self.factory, self.args)))
         await process.stdin.drain()
         try:

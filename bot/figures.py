@@ -37,8 +37,6 @@ from knowledge.quantities import unit_class
 from knowledge.query import FactRow
 from knowledge.vocabulary import Metric, metrics, vocabulary
 
-# Measure words that say what is counted (几类 wants 10类, not 39项 beside it); 个, 件, 次 say nothing of it
-_DISTINCT_UNITS = frozenset({"类", "大类", "场", "场次", "期", "批", "批次", "家", "处", "户", "所", "支", "队", "组", "村"})
 THRESHOLD = 0.5  # below this no figure is claimed: the report does not state it
 NEAR_CLASS_THRESHOLD = 0.65  # the same, for a figure in a class near the asked one (多少场 → 10项)
 
@@ -281,7 +279,9 @@ def _unit_fit(wanted: Wanted, fact: FactRow) -> float | None:
     have = fact.unit_class
     if wanted.unit_class:
         if have == wanted.unit_class:
-            return 0.1 + (0.05 if wanted.unit == fact.unit else 0) + (0.2 if wanted.unit == fact.unit and wanted.unit in _DISTINCT_UNITS else 0)
+            if wanted.unit != fact.unit:
+                return 0.1
+            return 0.35 if wanted.unit in data()["distinct_units"] else 0.15  # 几类 wants 10类, not 39项 beside it
         if have in data()["near_classes"].get(wanted.unit_class, ()) and wanted.unit not in ("名", "位"):
             return -0.1
         return None

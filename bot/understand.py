@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from bot.english import in_report_words
 from bot.figures import data as figures_data
 from bot.figures import question_parts
-from knowledge.aliases import bigrams, county_short, one_off_keys, pinyin, pinyin_ends, spelling_key
+from knowledge.aliases import admin_pattern, bigrams, county_short, one_off_keys, pinyin, pinyin_ends, spelling_key
 from knowledge.query import KnowledgeBase, Township
 from knowledge.text import has_cjk, normalize
 from knowledge.vocabulary import Metric, metrics
@@ -141,7 +141,8 @@ class Understander:
         named.sort(key=lambda item: item[0])  # in the order the question names them
         first = min((start for start, _ in spans), default=0)
         before = text[:first]
-        if re.fullmatch(r"[\u4e00-\u9fff]+", before) and (2 <= first <= 4 or _ADMIN_PREFIX.fullmatch(before)):
+        named_place = 2 <= first <= 4 or first <= 12 and admin_pattern().fullmatch(before)
+        if named_place and re.fullmatch(r"[\u4e00-\u9fff]+", before):
             # 清流里田, 常州钟楼区五星街道: a county or city the knowledge base does not know, not what is asked
             question.place_words.append(before)
         if named and all(len(ids) > 1 for _, ids in named):
@@ -271,10 +272,6 @@ class Understander:
             question.metric = None  # police officers are not law-enforcement officers: nothing to match
         if question.metric and question.metric.names and any(word in lowered for word in intents()["which"]["words"]):
             question.metric = metrics()[question.metric.names]  # 示范村是哪个: a name, not a count
-
-
-# Places above a township, written before its name: 江苏省常州市钟楼区, 常州钟楼区, 科右前旗
-_ADMIN_PREFIX = re.compile(r"(?:[\u4e00-\u9fff]{1,6}?(?:省|自治区|市|州|盟|地区|区|县|旗)){1,3}")
 
 
 def _occurrences(text: str, piece: str) -> Iterator[int]:

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import functools
+import re
 
+from knowledge.text import CJK
 from knowledge.vocabulary import vocabulary
 
 
@@ -28,6 +30,13 @@ def short_name(name: str) -> str:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]
     return name
+
+
+@functools.cache
+def admin_pattern() -> re.Pattern[str]:
+    """One place above a township: a county, city or province with its suffix (钟楼区, 常州市, 江苏省)."""
+    ends = "|".join(vocabulary()["township"]["county_suffixes"])
+    return re.compile(rf"[{CJK}]+?(?:{ends}|省|自治区)")
 
 
 def county_short(county: str) -> str:

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from knowledge.aliases import admin_pattern
 from knowledge.cleaning import CleanText
 from knowledge.text import CJK
 from knowledge.vocabulary import vocabulary
@@ -102,12 +103,6 @@ def _suffix_pattern() -> re.Pattern[str]:
     township = vocabulary()["township"]
     street = f"{township['street']}(?={'|'.join(township['street_followers'])})"  # 黄石街党工委
     return re.compile("|".join(_suffixes() + (street,)))
-
-
-@functools.cache
-def _admin_pattern() -> re.Pattern[str]:
-    ends = "|".join(vocabulary()["township"]["county_suffixes"])
-    return re.compile(rf"[{CJK}]+?(?:{ends}|省|自治区)")
 
 
 def place_names(text: str) -> list[PlaceName]:
@@ -231,7 +226,7 @@ def _merge_run_ons(places: list[PlaceName]) -> list[PlaceName]:
 def _places(clean: CleanText, title: str, admin: str) -> tuple[str, str, str]:
     """County, city and province: from the names written before the township, else the addressee line."""
     provinces = {full: short for full, short in vocabulary()["provinces"]}
-    units = [_strip_lead_words(unit, ["年度", "年", "度", "关于", "中共"]) for unit in _admin_pattern().findall(admin)]
+    units = [_strip_lead_words(unit, ["年度", "年", "度", "关于", "中共"]) for unit in admin_pattern().findall(admin)]
     province = next((provinces[unit] for unit in units if unit in provinces), "")
     rest = [unit for unit in units if unit not in provinces]
     county = rest[-1] if rest else ""
