@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,14 +69,26 @@ def intents() -> dict:
         return tomllib.load(handle)
 
 
+@functools.cache
+def _intent_words() -> list[tuple[str, re.Pattern[str]]]:
+    """Each intent's name and one pattern of its words (lower case), in the order the data gives them."""
+    return [(entry["name"], re.compile("|".join(re.escape(word.lower()) for word in entry["words"])))
+            for entry in intents()["intent"]]
+
+
 class Understander:
     """Turns question text into a ``Question`` against one knowledge base's townships."""
 
     def __init__(self, kb: KnowledgeBase, cut: Callable[[str], list[str]]) -> None:
         self.kb = kb
         self.cut = cut
-        self._metric_terms = sorted(
-            ((term, metric) for metric in metrics().values() for term in metric.terms), key=lambda item: -len(item[0]))
+        terms = sorted(((term, metric) for metric in metrics().values() for term in metric.terms),
+                       key=lambda item: -len(item[0]))
+        # filed by first character, each with its place in the longest-first order: a question looks only at
+        # the terms that start with one of its characters
+        self._metric_terms: dict[str, list[tuple[int, str, Metric]]] = {}
+        for order, (term, metric) in enumerate(terms):
+            self._metric_terms.setdefault(term[:1], []).append((order, term, metric))
         # English and pinyin names of metrics, matched as whole words (officers, not officers' in "officership")
         self._ask_words = [(re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])"), word, metric) for word, metric in
                            sorted(((word.lower(), metric) for metric in metrics().values() for word in metric.ask),
@@ -90,8 +102,7 @@ class Understander:
         lowered = canonical.lower()
         if match := _YEAR.search(canonical):
             question.year = int(match.group(1))
-        question.intent = next((entry["name"] for entry in intents()["intent"]
-                                if any(word.lower() in lowered for word in entry["words"])), "value")
+        question.intent = next((name for name, words in _intent_words() if words.search(lowered)), "value")
         if re.sub(r"[\W_]+", " ", lowered).strip() in intents()["greeting"]["words"]:
             question.intent = "greeting"
             return question
@@ -187,6 +198,12 @@ class Understander:
         candidates += [text[:length] for length in (2, 3, 4) if has_cjk(text[:length])]  # names usually come first
         sounded = set(candidates)  # homophones are looked for only where a name is likely: 有多少人 sounds like many
         candidates += re.findall(r"[\u4e00-\u9fff]{2,4}", text)[:3] + re.findall(r"[a-z]{5,}", text.lower())
+        candidates = list(dict.fromkeys(candidates))
+        spellings = {candidate: pinyin(candidate) for candidate in sounded}
+        keys = {candidate: pinyin_ends(candidate) if candidate.isascii() else {"b:" + pair for pair in bigrams(candidate)}
+                for candidate in candidates}
+        filed = self.kb.filed_under({key for wanted in keys.values() for key in wanted}
+                                    | {spelling_key(spelled) for spelled in spellings.values()})
         best: dict[int, float] = {}
 
         def consider(query: str, choices: dict[str, set[int]], cutoff: float, source: str, penalty: float = 0) -> None:
@@ -198,18 +215,16 @@ class Understander:
                     if place and source in place.group(0):
                         question.place_words.append(place.group(0))
 
-        for candidate in dict.fromkeys(candidates):
+        for candidate in candidates:
+            names, spelled_names = _choices(filed, keys[candidate])
             if candidate.isascii():
-                consider(candidate, self._fuzzy_choices(pinyin_ends(candidate))[1], _FUZZY_CUTOFF, candidate)
-            else:
-                names, _ = self._fuzzy_choices({"b:" + pair for pair in bigrams(candidate)})
-                consider(candidate, names, _FUZZY_CUTOFF, candidate)
-                if candidate not in sounded:
-                    continue
-                spelled = pinyin(candidate)
+                consider(candidate, spelled_names, _FUZZY_CUTOFF, candidate)
+                continue
+            consider(candidate, names, _FUZZY_CUTOFF, candidate)
+            if candidate in sounded:
                 # homophones (背子乡 → 背孜乡) sound exactly alike: among 38,000 names, one letter off is another place
-                _, spellings = self._fuzzy_choices({spelling_key(spelled)})
-                consider(spelled, spellings, 100, candidate, penalty=1)
+                spelled = spellings[candidate]
+                consider(spelled, _choices(filed, [spelling_key(spelled)])[1], 100, candidate, penalty=1)
         if not best and place:
             for township_id in self._one_character_off(place.group(0)):  # 长受镇 → 长寿镇
                 best[township_id] = 85.0
@@ -231,16 +246,6 @@ class Understander:
             question.townships = self._towns([ranked[0][0]])
             self._place_words_of(question)
 
-    def _fuzzy_choices(self, keys: set[str]) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
-        """The townships filed under ``keys``: (name or short name → ids, pinyin → ids)."""
-        names: dict[str, set[int]] = {}
-        spellings: dict[str, set[int]] = {}
-        for township_id, name, short, spelled in self.kb.by_keys(keys):
-            for choice in (name, short):
-                names.setdefault(choice, set()).add(township_id)
-            spellings.setdefault(spelled, set()).add(township_id)
-        return names, spellings
-
     def _one_character_off(self, name: str) -> set[int]:
         """Townships whose full name differs from ``name`` in one character of its stem (same suffix)."""
         return {row[0] for row in self.kb.by_keys("1:" + key for key in one_off_keys(name))}
@@ -248,7 +253,8 @@ class Understander:
     def _find_metric(self, question: Question) -> None:
         text = question.text
         lowered = text.lower()
-        hits = [(text.find(term), term, metric) for term, metric in self._metric_terms if term in text]
+        hits = [(text.find(term), term, metric) for _, term, metric in sorted(
+            entry for char in set(text) for entry in self._metric_terms.get(char, ()) if entry[1] in text)]
         if not hits:
             hits = [(lowered.find(word), word, metric) for pattern, word, metric in self._ask_words
                     if word in lowered and pattern.search(lowered)]
@@ -290,6 +296,19 @@ def _with_suffix(text: str, name: str, end: int) -> str:
 
 
 _ADMIN = re.compile(r"(?:[\u4e00-\u9fff]{2,8}?(?:自治县|县|区|市|旗|州))+")
+
+
+def _choices(filed: dict[str, list[tuple[int, str, str, str]]],
+             keys: Iterable[str]) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    """The townships ``filed`` under any of ``keys``: (name or short name → ids, pinyin → ids)."""
+    names: dict[str, set[int]] = {}
+    spellings: dict[str, set[int]] = {}
+    for key in keys:
+        for township_id, name, short, spelled in filed.get(key, ()):
+            for choice in (name, short):
+                names.setdefault(choice, set()).add(township_id)
+            spellings.setdefault(spelled, set()).add(township_id)
+    return names, spellings
 
 
 def _unknown_admin(text: str) -> str:

@@ -130,6 +130,8 @@ class KnowledgeBase:
         # Per instance, so that a reload (a new KnowledgeBase) starts afresh and the old one can be freed.
         self.township = functools.lru_cache(maxsize=4096)(self._township)
         self._report_facts = functools.lru_cache(maxsize=128)(self._read_report_facts)
+        self._name_starts = functools.cache(self._read_name_starts)
+        self._sentence_tokens = functools.lru_cache(maxsize=32)(self._read_sentence_tokens)
         self._data_version = self._read_data_version()
 
     def keep_current(self) -> None:
@@ -140,6 +142,8 @@ class KnowledgeBase:
             self._data_version = version
             self.township.cache_clear()
             self._report_facts.cache_clear()
+            self._name_starts.cache_clear()
+            self._sentence_tokens.cache_clear()
 
     def _read_data_version(self) -> int:
         return self.db.execute("pragma data_version").fetchone()[0]
@@ -163,23 +167,42 @@ class KnowledgeBase:
         """How many townships have a report."""
         return self.db.execute("select count(distinct township_id) from reports").fetchone()[0]
 
+    def _read_name_starts(self) -> frozenset[str]:
+        """The first two characters of every alias and county name: a question's pieces that start otherwise
+        name nothing, and are not looked up (a question has ~130 pieces; a handful pass)."""
+        return frozenset(row[0] for row in self.db.execute(
+            "select substr(alias, 1, 2) from aliases union select substr(county, 1, 2) from townships "
+            "union select substr(county_short, 1, 2) from townships"))
+
+    def _may_name(self, pieces: Iterable[str]) -> list[str]:
+        starts = self._name_starts()
+        return [piece for piece in set(pieces) if piece and piece[:2] in starts]
+
     def by_alias(self, pieces: Iterable[str]) -> dict[str, set[int]]:
         """Which of ``pieces`` are a township's alias (full or short name, with county, pinyin): piece → ids."""
         found: dict[str, set[int]] = {}
         for alias, township_id in rows_in(self.db, "select alias, township_id from aliases where alias in ({values})",
-                                          pieces):
+                                          self._may_name(pieces)):
             found.setdefault(alias, set()).add(township_id)
         return found
 
     def by_county(self, pieces: Iterable[str]) -> dict[str, set[int]]:
         """Which of ``pieces`` are a county (沈丘县 or 沈丘): county → the ids of its townships."""
-        pieces = [piece for piece in set(pieces) if piece]
+        pieces = self._may_name(pieces)
         found: dict[str, set[int]] = {}
         for column in ("county", "county_short"):
             for county, township_id in rows_in(self.db, f"select {column}, id from townships where {column} in ({{values}})",
                                                pieces):
                 found.setdefault(county, set()).add(township_id)
         return found
+
+    def filed_under(self, keys: Iterable[str]) -> dict[str, list[tuple[int, str, str, str]]]:
+        """For each of the fuzzy-match ``keys`` that has townships: their (id, name, short, pinyin)."""
+        filed: dict[str, list[tuple[int, str, str, str]]] = {}
+        for key, *township in rows_in(self.db, "select k.key, t.id, t.name, t.short, t.pinyin from name_keys k "
+                                      "join townships t on t.id = k.township_id where k.key in ({values})", keys):
+            filed.setdefault(key, []).append(tuple(township))
+        return filed
 
     def by_keys(self, keys: Iterable[str]) -> list[tuple[int, str, str, str]]:
         """(id, name, short, pinyin) of the townships filed under any of the fuzzy-match ``keys``."""
@@ -322,8 +345,7 @@ class KnowledgeBase:
         phrases = [phrase for phrase in map(tokens, dict.fromkeys(words)) if phrase]
         if not phrases:
             return []
-        rows = [(position, tokens(seg)) for position, seg in self.db.execute(
-            "select position, seg from sentences where report_id = ?", [report_id])]
+        rows = self._sentence_tokens(report_id)
         hits = dict(rows_in(self.db, "select word, sentences from words where word in ({values})",
                             {token for phrase in phrases for token in phrase}))
         count = self._total("sentence_rows")
@@ -335,6 +357,11 @@ class KnowledgeBase:
         found = {row[-1]: SentenceRow(*row) for row in self.db.execute(
             _SENTENCE_SQL + f" where r.id = ? and s.position in ({_placeholders(best)})", [report_id, *best])}
         return [found[position] for position in best]
+
+    def _read_sentence_tokens(self, report_id: int) -> list[tuple[int, list[str]]]:
+        """(position, FTS5 tokens) of each sentence of one report: what ``search`` ranks."""
+        return [(position, tokens(seg)) for position, seg in self.db.execute(
+            "select position, seg from sentences where report_id = ?", [report_id])]
 
     def stats(self) -> dict:
         """Sizes and build time of the knowledge base."""

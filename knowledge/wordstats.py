@@ -79,4 +79,6 @@ def occurrences(phrase: list[str], row: list[str]) -> int:
     if not phrase:
         return 0
     size = len(phrase)
+    if size == 1:
+        return row.count(phrase[0])
     return sum(1 for start in range(len(row) - size + 1) if row[start:start + size] == phrase)

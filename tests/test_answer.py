@@ -260,7 +260,8 @@ def test_a_name_one_sound_off_a_township_is_not_taken_for_it(seeds_answerer):
 
 
 def test_a_report_written_beside_a_running_answerer_is_answered_from_without_a_reload(tmp_path):
-    """What the Answerer caches (townships, a report's facts) is dropped once another connection writes."""
+    """What the Answerer caches (townships, a report's facts, how names start) is dropped once another
+    connection writes."""
     from conftest import bundled_seeds
 
     path = tmp_path / "kb.db"
@@ -274,6 +275,10 @@ def test_a_report_written_beside_a_running_answerer_is_answered_from_without_a_r
     assert not [r for r in ingest([tmp_path / "new"], path) if r.failed]
     assert "9名" in answerer.answer("湘江源2024年有多少人民调解员").headline
     assert "2025年" in answerer.answer("湘江源有多少人民调解员").headline
+    assert not answerer.answer("平阳县新华乡有多少人民调解员").answered
+    assert not [r for r in ingest([DATA / "twins"], path) if r.failed]  # names that start unlike any before
+    reply = answerer.answer("平阳县新华乡有多少人民调解员")
+    assert reply.answered and "新华乡" in reply.headline
 
 
 def test_a_reload_keeps_the_files_locks_so_another_process_writing_leaves_the_log_alone(tmp_path):
