@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot.figures import NEAR_CLASS_THRESHOLD, THRESHOLD, FigureMatcher, Match, Wanted, asked_unit, beside
+from bot.figures import BESIDE_THRESHOLD, NEAR_CLASS_THRESHOLD, THRESHOLD, FigureMatcher, Match, Wanted, asked_unit, beside
+from bot import phrases
 from bot.figures import data as figures_data
 from bot.understand import Question, Understander, intents
 from knowledge.segment import LookupSegmenter, lexicon_path
@@ -291,6 +292,12 @@ class Answerer:
                 found.append(Match(other, found[-1].score, found[-1].coverage) if other else None)
             else:
                 found.append(self._best(text, words, q.metric, facts, after=found[-1] if index else None))
+        if len(found) == 2 and not found[0] and found[1] and q.parts[0][1] == q.parts[1][1]:
+            # 参观学习多少批 多少人次: 446人次 is found by its words, 28批 only as the figure given with it
+            other = beside(found[1].fact, q.parts[0][0], facts)
+            found[0] = Match(other, found[1].score, found[1].coverage) if other else None
+        if len(found) >= 2 and any(found) and not all(found):
+            found = [match or self._beside_found(q, index, found, facts) for index, match in enumerate(found)]
         if len(found) < 2 or not all(found):  # one thing asked, or not each of several found: the whole question
             found = [self._best(q.topic, q.words, q.metric, facts)]
         if found[0] is None:
@@ -303,6 +310,25 @@ class Answerer:
         reply.facts = chosen
         reply.quotes = _quotes(chosen)
         return reply
+
+    def _beside_found(self, q: Question, index: int, found: list[Match | None], facts: list[FactRow]) -> Match | None:
+        """For a part of a question that asks several figures and whose words fit no figure well enough: the
+        figure that fits them best in the sentence of a figure found for another part, if its words fit at all
+        and it is in the unit asked (专题学习会开了几次、旁听庭审几次: 召开…专题学习会3次, beside 旁听庭审11次)."""
+        text, words = q.parts[index]
+        asked = asked_unit(text)[1]
+        if not asked:  # 专题学法和法治讲座一共有多少人次: a part that asks no unit may be no figure of its own
+            return None
+        beside_ones = {(m.fact.report_id, m.fact.position) for m in found if m}
+        taken = {(m.fact.report_id, m.fact.offset) for m in found if m}
+        for match in self.matcher.rank(self.matcher.wanted(text, words, q.metric), facts):
+            if match.coverage < BESIDE_THRESHOLD:
+                break
+            fact = match.fact
+            if (fact.report_id, fact.position) in beside_ones and (fact.report_id, fact.offset) not in taken \
+                    and fact.unit_class == asked:
+                return match
+        return None
 
     def _best(self, text: str, words: list[str], metric: Metric | None, facts: list[FactRow],
               after: Match | None = None) -> Match | None:
@@ -317,7 +343,10 @@ class Answerer:
             else NEAR_CLASS_THRESHOLD)]
         if after is None or not matches:
             return matches[0] if matches else None
-        tied = [m for m in matches if m.score >= matches[0].score - 0.02]
+        # as good: as high a score, or every asked word as well covered (收集问题诉求143条，已协调解决142条；收集困难
+        # 问题7条，已解决7条: 解决了多少条 after 143条 is 142条, though 已解决 fits 解决 more closely)
+        tied = [m for m in matches if m.score >= matches[0].score - 0.02
+                or m.coverage >= matches[0].coverage - 0.02 and m.score >= matches[0].score - 0.1]
         where = lambda m: (m.fact.position, m.fact.offset or 0)  # noqa: E731
         later = [m for m in tied if where(m) > where(after)]
         return min(later, key=where) if later else tied[0]
@@ -328,6 +357,8 @@ class Answerer:
         if q.metric and q.metric.names and any(f.metric == q.metric.names for f in facts):
             q.metric = metrics()[q.metric.names]
             return self._named(q, town)
+        if q.asks_figure and (phrase := self._numbered_phrase(q, town, facts, year)):
+            return phrase
         related = self._passages_about(q, town)
         if related.answered and not q.asks_figure:
             return related
@@ -339,6 +370,33 @@ class Answerer:
         else:
             reply.notes += self._what_it_states(q, facts)
         return reply
+
+    def _numbered_phrase(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer | None:
+        """The report's phrase with a number where the question has 几 (几位一体 → 三位一体), if there is one."""
+        sentences = self.kb.sentences(self._report_id(town, year))
+        found = phrases.find(q.topic, (sentence.text for sentence in sentences))
+        if found is None:
+            return None
+        sentence = next(s for s in sentences if s.text == found.sentence)
+        reply = Answer(q.text, True, f"{town.name}（{year}年）：{self._whole_words(found)}")
+        reply.facts = [fact for fact in facts if fact.evidence == found.sentence and fact.offset is not None
+                       and found.start <= fact.offset < found.start + len(found.phrase)]
+        reply.quotes = [Quote(_excerpt(found.sentence, [found.phrase]), sentence.report, sentence.section)]
+        return reply
+
+    def _whole_words(self, found: phrases.Found) -> str:
+        """The found phrase widened to whole words of its sentence (现在四个方面 → 体现在四个方面)."""
+        start, end, position = found.start, found.start + len(found.phrase), 0
+        for word in self.understander.cut(found.sentence):
+            at = found.sentence.find(word, position)
+            if at == -1:
+                continue
+            position = at + len(word)
+            if at < found.start < position:
+                start = at
+            if at < end < position:
+                end = position
+        return found.sentence[start:end]
 
     def _rank_open(self, q: Question) -> Answer:
         """A ranking on the report's own words (哪个镇法律咨询人次最多): figures of one unit class whose words match."""
@@ -722,13 +780,15 @@ class Answerer:
         if _noun_after(fact):  # 宣传覆盖辖区25个社区: the noun after the figure says what it counts
             noun = fact.subject.strip("“”\"")
             if not name.startswith(fact.subject):
-                figure += noun if not fact.metric else ""
+                figure += noun if noun not in name else ""
             elif fact.lead.strip():  # the label was read off the words after it: 街道及 13个社区, not 社区均与… 13个
-                name, figure = fact.lead.strip(), figure + noun
+                # in a list (5个内设机构、4个事业单位) the words before it are the last figure's: not shown
+                name = "" if re.search(r"(?:、|以及|及|和|与)\s*$", fact.lead) else fact.lead.strip()
+                figure += noun
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
             return f"其中{name} {figure}"
         scope = f"（{fact.scope}）" if fact.scope else ""
-        return f"{name}{scope} {figure}"
+        return f"{name}{scope} {figure}" if name or scope else figure
 
     def _figure_line(self, q: Question, fact: FactRow, metric: Metric | None, with_town: bool = True) -> str:
         if q.english:

@@ -39,10 +39,10 @@ from knowledge.vocabulary import Metric, metrics, vocabulary
 
 THRESHOLD = 0.5  # below this no figure is claimed: the report does not state it
 NEAR_CLASS_THRESHOLD = 0.65  # the same, for a figure in a class near the asked one (多少场 → 10项)
+BESIDE_THRESHOLD = 0.2  # the same, for one of several figures asked, in the sentence of another one found
 
 _ANCHOR_SLACK = 3  # characters between a question word and the figure that still "touch" it
 _CLAUSE_MARKS = "，。；！？：,;"
-_OBJECTS = re.compile(r"《[^》]*》|等[\u4e00-\u9fff]{0,8}$")
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)(?:20\d{2}年)?\d{1,2}月(?:底|末|份)?")
 
 
@@ -51,6 +51,14 @@ def data() -> dict:
     """``data_figures.toml``: stopwords, low-weight words, conjunctions, asked classes, synonyms."""
     with open(Path(__file__).parent / "data_figures.toml", "rb") as handle:
         return tomllib.load(handle)
+
+
+@functools.cache
+def _objects() -> re.Pattern[str]:
+    """What a figure's words name as the thing studied or done, between the verb and the figure: 《…》 titles,
+    a closing 等…, and the data's ``studied`` (中心组学习习近平法治思想4次: 4 study sessions)."""
+    studied = "|".join(map(re.escape, data()["studied"]))
+    return re.compile(rf"《[^》]*》|等[\u4e00-\u9fff]{{0,8}}$|(?<=[学习])(?:{studied})$")
 
 
 @functools.cache
@@ -175,22 +183,45 @@ def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str
     # 办结率和满意率是多少 asks once for two things, split at 和; 开展主题宣传几场次，发放资料多少份 asks twice
     # after its nouns, split after each ask; 几名乡法律顾问和几名村法律顾问 asks before its nouns, split at 和
     asks_last = bool(asked) and not re.search(r"[\u4e00-\u9fff]", text[asked[-1].end():].replace("呢", ""))
-    by_conjunction = re.split("|".join(map(re.escape, conjunctions)), text)
+    by_conjunction = _split_at_conjunctions(text, cut)
     one_ask_each = len(by_conjunction) > 1 and all(len(_asked_units(piece)) == 1 for piece in by_conjunction)
     ends = [m.end() for m in asked][:-1] if not one_ask_each and (
         asks_last or not any(word in text for word in conjunctions)) else []
     for end in reversed(ends):  # 宣讲多少场受众多少人次: each asked unit ends an asked thing
         text = text[:end] + "？" + text[end:]
-    pieces = re.split("|".join(map(re.escape, (conjunctions if not ends else []) + ["？", "?"])), text)
+    pieces = [piece for chunk in re.split("[？?]", text)
+              for piece in (_split_at_conjunctions(chunk, cut) if not ends else [chunk])]
     if len(pieces) == 1 and len(re.findall("多少|几", text)) >= 2:
         pieces = _split_after_asks(cut(text))
+    if not ends and asks_last and len(pieces) > 1:
+        # 中心组学习和会前学法各几次: the one ask at the end is each part's
+        pieces = [piece if _asked_units(piece) else piece + asked[-1].group(0) for piece in pieces[:-1]] + pieces[-1:]
     parts: list[tuple[str, list[str]]] = []
     for piece in pieces:
         if words := content_words(piece, cut):
             parts.append((piece, words))
         elif parts and asked_unit(piece)[1]:  # 培训几场多少人次: the same thing, in another unit (see ``beside``)
             parts.append((" ".join(parts[-1][1]) + piece, parts[-1][1]))
+    if len(parts) >= 2 and len(parts[0][1]) == 1 and len(parts[0][1][0]) <= 2 and len(parts[1][1]) >= 2:
+        # 新增和取消的权责事项: 新增 is said of the noun the next part names
+        shared = [word for word in parts[1][1][1:] if word not in parts[0][1]]
+        parts[0] = (parts[0][0] + "".join(shared), parts[0][1] + shared)
     return parts if len(parts) >= 2 else [(text, content_words(text, cut))]
+
+
+def _split_at_conjunctions(text: str, cut: Callable[[str], list[str]]) -> list[str]:
+    """``text`` cut where a conjunction stands as a word of its own: at 和 in 办结率和满意率, not in 参与 or 和谐."""
+    conjunctions = set(data()["conjunctions"])
+    pieces, start, position = [], 0, 0
+    for word in cut(text):
+        at = text.find(word, position)
+        if at == -1:  # the segmenter changed the word (it never should): no cut here
+            continue
+        position = at + len(word)
+        if word in conjunctions:
+            pieces.append(text[start:at])
+            start = position
+    return pieces + [text[start:]]
 
 
 def beside(found: FactRow, text: str, facts: list[FactRow]) -> FactRow | None:
@@ -292,6 +323,9 @@ def _unit_fit(wanted: Wanted, fact: FactRow) -> float | None:
     return 0.0
 
 
+_LIST_JOINT = re.compile(r"(?:、|以及|及|和|与)\s*$")
+
+
 class _Places:
     """Where a figure's words stand: its lead (before it), tail (after it), clause and sentence."""
 
@@ -300,7 +334,7 @@ class _Places:
         self.lead = fact.lead
         self.core = strip_linking(fact.lead.rstrip("、 "))
         # 专题学习《行政复议法》等相关法律法规11次: the titles and the closing 等… are what was studied
-        self.plain_core = _OBJECTS.sub("", self.core)
+        self.plain_core = _objects().sub("", self.core)
         self.tail = fact.tail
         lead_start = start - len(fact.lead)
         clause_start = max(sentence.rfind(mark, 0, max(lead_start, 0)) for mark in _CLAUSE_MARKS) + 1
@@ -313,8 +347,9 @@ class _Places:
         self.clause = sentence[clause_start:max(lead_start, clause_start)]
         self.tail_credit = 0.9 if len(self.core) <= 3 else 0.7  # 对原有2件行政规范文件: the noun after it
         self.names_first = bool(re.match(r"[\u4e00-\u9fff]{2}", fact.tail))  # 116名在编干部: its noun follows it
-        # 设立5个内设机构、4个事业单位: a figure written before its noun; the words before it are the last one's
-        if fact.lead.rstrip().endswith("、") and self.names_first:
+        # 设立5个内设机构、4个事业单位 (or …基本履职事项以及41项…): a figure written before its noun; the words
+        # before it are the last one's
+        if _LIST_JOINT.search(fact.lead) and self.names_first:
             self.clause, self.lead, self.core, self.plain_core, self.tail_credit = self.clause + fact.lead, "", "", "", 1.0
         # 其中简易程序512件，处罚金额2.7万元；普通程序…: the words since the last ； still speak of this figure
         segment_start = max(sentence.rfind(mark, 0, max(clause_start - 1, 0)) for mark in "；;。") + 1

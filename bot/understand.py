@@ -121,6 +121,8 @@ class Understander:
             question.metric = None  # 领导小组召开专题会议几次: a figure about the group, not its head
         if question.asks_figure and question.intent in ("problems", "plans"):
             question.intent = "value"  # 发现整改法律问题多少个: a figure about problems, not the problems section
+        if question.intent == "help" and question.asks_figure and question.townships:
+            question.intent = "value"  # 帮助19家市场主体融资多少钱: 帮助 is what the township did, not a plea
         if question.intent == "each" and len(question.townships) == 1:
             question.intent = "value"  # 宝城镇部署会和推进会分别开了几次: its two figures, not every township's
         return question

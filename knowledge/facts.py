@@ -109,6 +109,11 @@ def _label(lead: str, tail: str, previous: Fact | None) -> str:
     """What a figure counts, for display: its lead without fillers; the noun after it when the lead says
     nothing (11名年轻干部); after a bare verb (覆盖), the figure of the clause before (培训10场次，覆盖)."""
     plain = strip_linking(lead.strip("、 "))
+    # 包括132项基本履职事项、138项配合履职事项以及41项…: in a list of figures each written before its noun, the
+    # words before a figure are the last one's noun (or a listing verb): its own noun is after it
+    own = _own_noun(tail)
+    if own and (_LIST_JOINT.search(lead) or plain in vocabulary()["listing_words"]):
+        return own
     core = plain
     changed = True
     while changed:
@@ -127,6 +132,17 @@ def _label(lead: str, tail: str, previous: Fact | None) -> str:
     if len(core) > 16:
         core = _object_of(core)
     return core[-24:] or plain
+
+
+_LIST_JOINT = re.compile(r"(?:、|以及|及|和|与)\s*$")
+
+
+def _own_noun(tail: str) -> str:
+    """The noun a figure is written before (132项基本履职事项、… → 基本履职事项), "" when none follows it."""
+    noun = re.match(r"[\u4e00-\u9fff]{2,10}", tail)
+    if not noun or tail.startswith(_stops()):
+        return ""
+    return re.split(r"以及|及|和|与", noun.group(0))[0] if len(noun.group(0)) > 2 else noun.group(0)
 
 
 def _object_of(phrase: str) -> str:

@@ -105,7 +105,7 @@ def _suffix_pattern() -> re.Pattern[str]:
     return re.compile("|".join(_suffixes() + (street,)))
 
 
-def place_names(text: str) -> list[PlaceName]:
+def place_names(text: str, title: bool = False) -> list[PlaceName]:
     """Township-level names in ``text``, in order, each with the county or city written before it.
 
     >>> [(p.name, p.admin) for p in place_names("2023年度乌苏市四棵树镇法治政府建设")]
@@ -113,11 +113,12 @@ def place_names(text: str) -> list[PlaceName]:
     >>> [p.name for p in place_names("现将宝城镇2025年度法治政府建设情况报告如下，各乡镇")]
     ['宝城镇']
     """
-    return [place for _, place in _places_at(text)]
+    return [place for _, place in _places_at(text, title)]
 
 
-def _places_at(text: str) -> list[tuple[int, PlaceName]]:
-    """``place_names`` of ``text``, each with where its name starts in ``text``."""
+def _places_at(text: str, title: bool = False) -> list[tuple[int, PlaceName]]:
+    """``place_names`` of ``text``, each with where its name starts in ``text``. In a ``title``, a name that
+    opens it may end in 市 or 村 (一市镇2024年…, 黄村镇2025年…): in running text those are phrases (全市镇村)."""
     vocab = vocabulary()["township"]
     found = []
     for match in _suffix_pattern().finditer(text):
@@ -128,9 +129,11 @@ def _places_at(text: str) -> list[tuple[int, PlaceName]]:
         stem, admin = _split_admin(run)
         stem = _strip_lead_words(stem, vocab["lead_words"])
         admin = _strip_lead_words(admin, vocab["lead_words"])
-        if _acceptable_stem(stem, vocab, after_county=bool(admin) or match.group(0).startswith("街道")):
-            found.append((match.start() - len(stem),
-                          PlaceName(stem + match.group(0).replace("街道办事处", "街道"), stem, admin)))
+        opens_title = title and not text[:match.start() - len(stem)].strip()
+        if _acceptable_stem(stem, vocab, after_county=bool(admin) or match.group(0).startswith("街道") or opens_title,
+                            village=opens_title):
+            suffix = "街道" if match.group(0) in ("街道办事处", vocab["street"]) else match.group(0)  # 龙归街 → 龙归街道
+            found.append((match.start() - len(stem), PlaceName(stem + suffix, stem, admin)))
     return found
 
 
@@ -162,10 +165,10 @@ def _strip_lead_words(stem: str, lead_words: list[str]) -> str:
     return stem
 
 
-def _acceptable_stem(stem: str, vocab: dict, after_county: bool = False) -> bool:
+def _acceptable_stem(stem: str, vocab: dict, after_county: bool = False, village: bool = False) -> bool:
     """True when ``stem`` can be a township's name without its suffix; one ending in 市 (柳市镇) only when a
     county is written before it (乐清市柳市镇) or it names a 街道 (新市街道), since 全市镇村 and 城市镇区 are no
-    names."""
+    names. One ending in 村 is a name only as 新村, or when ``village`` names may be (黄村镇 opening a title)."""
     if not 2 <= len(stem) <= 6 or stem in vocab["stop_stems"]:
         return False
     if stem.endswith("市") and stem[:-1] in vocab["stop_stems"]:
@@ -173,14 +176,14 @@ def _acceptable_stem(stem: str, vocab: dict, after_county: bool = False) -> bool
     ends = ("乡", "镇", "县", "区", "省") + (() if after_county else ("市",))
     if stem.endswith(ends) or stem[-1] in vocab["stop_stem_ends"]:
         return False
-    if stem.endswith("村") and not stem.endswith(tuple(vocab["village_stem_ends"])):
+    if stem.endswith("村") and not village and not stem.endswith(tuple(vocab["village_stem_ends"])):
         return False
     return not any(part in stem for part in vocab["stop_parts"])
 
 
 def _township(clean: CleanText, title: str) -> tuple[str, str]:
     """The report's own township and the admin prefix written before it, if any."""
-    title_names = place_names(title)
+    title_names = place_names(title, title=True)
     if title_names:
         first = title_names[0]
         if first.admin:  # a title written twice (…年度报告乐清市柳市镇…): the first writing's county

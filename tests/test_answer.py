@@ -208,11 +208,12 @@ def test_problems_are_quoted_without_the_heading(seeds_answerer):
 
 
 @pytest.mark.parametrize("name, right_floor, wrong_ceiling", [
-    ("set1", 0.88, 0.03), ("set2", 0.88, 0.03), ("set3", 0.88, 0.03), ("set4", 0.86, 0.03), ("set5", 0.83, 0.08)])
+    ("set1", 0.93, 0.03), ("set2", 0.93, 0.03), ("set3", 0.88, 0.03), ("set4", 0.88, 0.03), ("set5", 0.89, 0.06),
+    ("set6", 0.93, 0.03), ("set7", 0.86, 0.04)])
 def test_held_out_real_reports(tmp_path, name, right_floor, wrong_ceiling):
-    # 100 real reports the project was not built on, questions written from their text (tests/data/heldout).
-    # Floors a little under what is measured now (see tests/data/heldout/README.md); set5's ceiling of wrong
-    # answers is its measure, not the goal (3%).
+    # 138 real reports the project was not built on, questions written from their text (tests/data/heldout).
+    # Floors a little under what is measured now (see tests/data/heldout/README.md); the ceilings of wrong
+    # answers of sets 5 and 7 are their measures, not the goal (3%).
     folder = DATA / "heldout" / name
     path = tmp_path / "kb.db"
     failed = {Path(result.path).name for result in ingest([folder / "reports"], path) if result.failed}
@@ -297,3 +298,38 @@ def test_a_reload_keeps_the_files_locks_so_another_process_writing_leaves_the_lo
     assert written.returncode == 0, written.stderr
     assert path.with_name("kb.db-shm").exists()  # this process still has the file open: its log index stays
     assert "新华乡" in answerer.answer("平阳县新华乡有多少人民调解员").headline
+
+
+@pytest.fixture(scope="module")
+def set6_answerer(tmp_path_factory):
+    path = tmp_path_factory.mktemp("set6") / "kb.db"
+    assert not [r for r in ingest([DATA / "heldout" / "set6" / "reports"], path) if r.failed]
+    return Answerer(path)
+
+
+@pytest.mark.parametrize("question, figures, not_shown", [
+    # one ask at the end serves both parts; 中心组学习习近平法治思想4次 counts study sessions
+    ("大马营 中心组学习和会前学法各几次", ["4次", "20次"], []),
+    # the same thing in two units: 28批 is found as the figure given with 446人次
+    ("新湖 参观学习多少批 多少人次", ["28批", "446人次"], []),
+    # 解决了多少条 after 收集问题诉求143条 is the 142条 right after it, not the 7条 of 困难问题
+    ("高笋塘 收集问题诉求多少条 解决了多少条", ["143条", "142条"], ["7条"]),
+    # figures written before their nouns in a list: each labelled by its own noun
+    ("金普新区中长街道基本履职事项和配合履职事项各有多少项?", ["基本履职事项 132项", "配合履职事项 138项"], ["41项"]),
+    # 新增 is said of the noun the next part names
+    ("南安市柳城街道2025年新增和取消的权责事项各是几项?", ["3项", "1项"], []),
+    # 帮助 names what the township did: no help text
+    ("高笋塘街道帮助市场主体融资了多少钱?", ["2449万元"], []),
+])
+def test_questions_asking_several_figures_get_each(set6_answerer, question, figures, not_shown):
+    reply = set6_answerer.answer(question)
+    assert reply.answered and all(figure in reply.headline for figure in figures), reply.headline
+    assert not any(figure in reply.headline for figure in not_shown), reply.headline
+
+
+def test_a_conjunction_inside_a_word_does_not_split_the_question(tmp_path):
+    # 参与 holds 与: the question asks one figure, and 审核合同 5份 is not part of its answer
+    path = tmp_path / "kb.db"
+    assert not [r for r in ingest([DATA / "heldout" / "set2" / "reports"], path) if r.failed]
+    reply = Answerer(path).answer("大中街道2025年司法所共参与了多少次领导班子会议?")
+    assert reply.headline.endswith("领导班子会议 9次") and "审核合同" not in reply.headline

@@ -95,3 +95,15 @@ def test_corpus_figures_as_facts(corpus_db):
     assert {(f.metric, f.figure) for f in by_town["新华乡"]} >= {("law_enforcement_certificates", "27人"),
                                                                 ("leaflets", "3000余份")}
     assert {(f.metric, f.figure) for f in by_town["里田乡"]} >= {("trainings", "4次")}  # traditional characters
+
+
+@pytest.mark.parametrize("sentence, labels", [
+    # each figure written before its noun, the list opened by a listing verb and joined by 、 and 以及
+    ("分类制定3张履职清单共311项，包括132项基本履职事项、138项配合履职事项以及41项上级部门收回事项。",
+     {"132项": "基本履职事项", "138项": "配合履职事项", "41项": "上级部门收回事项"}),
+    ("完成5个内设机构、3个事业单位机构设置调整。", {"3个": "事业单位机构设置调整"}),
+])
+def test_a_figure_written_before_its_noun_in_a_list_is_labelled_by_that_noun(sentence, labels):
+    found = {fact.text: fact.label for fact in extract_facts(sentence)}
+    for figure, label in labels.items():
+        assert found[figure].startswith(label[:4]) and "、" not in found[figure] and "以及" not in found[figure]

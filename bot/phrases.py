@@ -1,0 +1,80 @@
+"""Numbers written inside set phrases: 几位一体, 几办几中心, 连续几年, 几大行动, 带动几个党委.
+
+A question may ask for a number that the report writes into a phrase of its own (“三位一体”工作机制, 完成五办四中心
+挂牌, 连续五年获评, 八大行动), where the figure matcher finds no figure with words around it. Here the question's
+words around 几/多少 are looked for verbatim in the report with a number in its place: the longest such phrase
+found answers, in the report's words, and only when every place it stands gives the same number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)"
+_ASK = re.compile(r"几|多少")
+_OPENING_MARKS, _CLOSING_MARKS = "“\"‘「", "”\"’」"
+_OPENING = f"[{_OPENING_MARKS}]?"
+_RUN = re.compile(r"[\u4e00-\u9fff]+")  # a run of Chinese characters: a phrase never spans punctuation or spaces
+_MOST_BEFORE, _MOST_AFTER = 2, 10  # characters of context looked at before the first and after the last ask
+_LEAST_CONTEXT = 3  # fewer words around the number match too much (几次 → every 2次)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A phrase of a report that answers: the phrase as written, its sentence, and where the phrase stands."""
+
+    phrase: str
+    sentence: str
+    start: int
+
+
+def templates(question: str) -> list[tuple[int, re.Pattern[str]]]:
+    """(how many characters of context, pattern) for each phrase of ``question`` around its asks, most context
+    first. 庙行镇…是几位一体的工作机制 → 是几位一体的工作机制, …, 几位一体, each with the number as a group."""
+    found: list[tuple[int, re.Pattern[str]]] = []
+    for run in _RUN.findall(question):
+        asks = list(_ASK.finditer(run))
+        if not asks:
+            continue
+        first, last = asks[0], asks[-1]
+        middle = _ASK.split(run[first.start():last.end()])  # 几办几中心: the literal words between the asks
+        before_all, after_all = run[:first.start()][-_MOST_BEFORE:], run[last.end():][:_MOST_AFTER]
+        for after in range(len(after_all), 0, -1):
+            for before in range(len(before_all), -1, -1):
+                context = before + after + sum(map(len, middle))
+                if context < _LEAST_CONTEXT or (after < 2 and before < 2):
+                    continue
+                body = f"({NUMBER})".join(map(re.escape, middle))
+                # the report may quote the phrase (评议考核“三到位”): a quotation mark may open it
+                pattern = re.escape(before_all[len(before_all) - before:]) + _OPENING + body + re.escape(after_all[:after])
+                found.append((context, re.compile(pattern)))
+    found.sort(key=lambda item: -item[0])
+    return found
+
+
+def find(question: str, sentences: Iterable[str]) -> Found | None:
+    """The report's phrase that answers ``question``'s numbered phrase, if exactly one number answers it."""
+    sentences = list(sentences)
+    for _, pattern in templates(question):
+        matches = list(_matches(pattern, sentences))
+        if not matches:
+            continue
+        numbers = {match.groups() for _, match in matches}
+        if len(numbers) > 1:
+            return None  # 几个村: 39个村 here, 12个村 there; the figure matcher knows better
+        sentence, match = matches[0]
+        start, end = match.span()
+        if sentence[start] in _OPENING_MARKS:  # “三位一体”: the phrase, not its quotation mark
+            start += 1
+        elif any(mark in match.group(0) for mark in _OPENING_MARKS) and sentence[end:end + 1] in _CLOSING_MARKS:
+            end += 1  # 评议考核“三到位”: closed as it was opened
+        return Found(sentence[start:end], sentence, start)
+    return None
+
+
+def _matches(pattern: re.Pattern[str], sentences: list[str]) -> Iterator[tuple[str, re.Match[str]]]:
+    for sentence in sentences:
+        for match in pattern.finditer(sentence):
+            yield sentence, match
