@@ -24,7 +24,7 @@ from knowledge.numerals import chinese_number
 from knowledge.vocabulary import vocabulary
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千"
-_NUMBER = rf"\d+(?:\.\d+)?|[{_CN_DIGITS}]+"
+_NUMBER = rf"\d+(?:\.\d+)?|[{_CN_DIGITS}]+(?:万[{_CN_DIGITS}]+)?"  # 一万四千余份: a 万 inside the numeral
 # Spans whose figures are names, not counts: quotations, titles, document numbers.
 _QUOTED = re.compile(r"“[^”]{0,40}”|‘[^’]{0,40}’|《[^》]{0,80}》|〔[^〕]{0,20}〕|【[^】]{0,40}】|「[^」]{0,40}」")
 

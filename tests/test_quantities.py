@@ -25,6 +25,7 @@ def figures(sentence: str) -> list[tuple]:
     ("开展两次培训", [("两次", 2, None, None, "", "次")]),
     ("覆盖五百余人", [("五百余人", 500, 500, None, "余", "人")]),
     ("覆盖群众两万余人次", [("两万余人次", 20000, 20000, None, "余", "人次")]),
+    ("发放各类普法资料一万四千余份", [("一万四千余份", 14000, 14000, None, "余", "份")]),  # a 万 inside the numeral
     ("惠及师生近千人", [("近千人", 1000, None, 1000, "近", "人")]),
     ("每年支付费用逾20万元", [("逾20万元", 200000, 200000, None, "逾", "元")]),
     ("罚没金额0.5万余元", [("0.5万余元", 5000, 5000, None, "余", "元")]),
@@ -89,3 +90,14 @@ def test_chinese_numerals_read_as_cn2an_reads_them_below_ten_thousand():
     for colloquial, value in (("一百七", 170), ("一千二", 1200), ("二〇二三", 2023), ("三百零五", 305)):
         assert chinese_number(colloquial) == value == cn2an.cn2an(colloquial, "smart")
     assert chinese_number("十百") is None and chinese_number("三五十") is None
+
+
+def test_chinese_numerals_with_a_wan_inside_read_as_cn2an_reads_them():
+    import cn2an
+
+    from knowledge.numerals import chinese_number
+
+    for number in (10_000, 14_000, 20_500, 35_000, 99_999, 120_000):
+        written = cn2an.an2cn(number)
+        assert chinese_number(written) == number == cn2an.cn2an(written, "smart"), written
+    assert chinese_number("万四") is None and chinese_number("一万万") is None
