@@ -362,7 +362,7 @@ class Answerer:
         related = self._passages_about(q, town)
         if related.answered and not q.asks_figure:
             return related
-        what = "".join(q.words) or (q.metric.zh if q.metric else "这个问题")
+        what = "".join(dict.fromkeys(q.words)) or (q.metric.zh if q.metric else "这个问题")
         reply = Answer(q.text, False, f"{town.name}（{year}年）的报告没有说明{what}的数据。")
         if related.answered:
             reply.lines.append("相关原文（其中没有所问的数据）：")
@@ -785,8 +785,10 @@ class Answerer:
                 # in a list (5个内设机构、4个事业单位) the words before it are the last figure's: not shown
                 name = "" if re.search(r"(?:、|以及|及|和|与)\s*$", fact.lead) else fact.lead.strip()
                 figure += noun
+        if name[:1] in "（(" and not any(mark in name for mark in "）)"):
+            name = name[1:]  # (其中简易程序110件: a bracket the name does not close opens the report's aside
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
-            return f"其中{name} {figure}"
+            return f"其中{name.removeprefix('其中')} {figure}"
         scope = f"（{fact.scope}）" if fact.scope else ""
         return f"{name}{scope} {figure}" if name or scope else figure
 

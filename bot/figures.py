@@ -193,19 +193,22 @@ def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str
               for piece in (_split_at_conjunctions(chunk, cut) if not ends else [chunk])]
     if len(pieces) == 1 and len(re.findall("多少|几", text)) >= 2:
         pieces = _split_after_asks(cut(text))
+    if len(pieces) == 1 and asks_last and "各" in text:  # 简易程序 普通程序各几件: the things, written apart
+        pieces = re.split(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", text.strip())
+    asks_own = [bool(re.search("多少|几", piece)) for piece in pieces]
     if not ends and asks_last and len(pieces) > 1:
         # 中心组学习和会前学法各几次: the one ask at the end is each part's
         pieces = [piece if _asked_units(piece) else piece + asked[-1].group(0) for piece in pieces[:-1]] + pieces[-1:]
     parts: list[tuple[str, list[str]]] = []
-    for piece in pieces:
+    for index, piece in enumerate(pieces):
         if words := content_words(piece, cut):
             parts.append((piece, words))
+            if len(parts) == 2 and not asks_own[index - 1] and len(parts[0][1]) == 1 and len(parts[0][1][0]) <= 2:
+                # 新增和取消的权责事项: 新增 is said of the noun the next part names
+                shared = [word for word in words[1:] if word not in parts[0][1]]
+                parts[0] = (parts[0][0] + "".join(shared), parts[0][1] + shared)
         elif parts and asked_unit(piece)[1]:  # 培训几场多少人次: the same thing, in another unit (see ``beside``)
             parts.append((" ".join(parts[-1][1]) + piece, parts[-1][1]))
-    if len(parts) >= 2 and len(parts[0][1]) == 1 and len(parts[0][1][0]) <= 2 and len(parts[1][1]) >= 2:
-        # 新增和取消的权责事项: 新增 is said of the noun the next part names
-        shared = [word for word in parts[1][1][1:] if word not in parts[0][1]]
-        parts[0] = (parts[0][0] + "".join(shared), parts[0][1] + shared)
     return parts if len(parts) >= 2 else [(text, content_words(text, cut))]
 
 
@@ -248,8 +251,11 @@ def _split_after_asks(words: list[str]) -> list[str]:
         if asked:
             pieces.append(current)
             current, asked = "", False
-        elif word.startswith(("多少", "几")):
+        elif word in ("多少", "几", "几个", "多少个"):  # its noun comes next (多少纠纷)
             asked = True
+        elif word.startswith(("多少", "几")):  # 几次: the ask with its unit ends the piece
+            pieces.append(current)
+            current = ""
     return pieces + [current]
 
 

@@ -153,8 +153,8 @@ class Understander:
                 question.place_words.append(match.group())
         named.sort(key=lambda item: item[0])  # in the order the question names them
         first = min((start for start, _ in spans), default=0)
-        before = text[:first]
-        named_place = 2 <= first <= 4 or first <= 12 and admin_pattern().fullmatch(before)
+        before = text[:first].strip()  # 苍溪 东溪镇: the county typed with a space after it
+        named_place = 2 <= len(before) <= 4 or len(before) <= 12 and admin_pattern().fullmatch(before)
         if named_place and re.fullmatch(r"[\u4e00-\u9fff]+", before):
             # 清流里田, 常州钟楼区五星街道: a county or city the knowledge base does not know, not what is asked
             question.place_words.append(before)
@@ -317,7 +317,8 @@ def _unknown_admin(text: str) -> str:
     """A county, district or city the question names (北京市朝阳区), "" when it names none."""
     for match in _ADMIN.finditer(text):
         name = match.group(0)
-        if not any(word in name for word in intents()["not_places"]["words"]):
+        # 先后对几个重点居民区: a question's own words, not a place
+        if not any(word in name for word in intents()["not_places"]["words"]) and not re.search("几|多少", name):
             return name
     return ""
 

@@ -333,3 +333,34 @@ def test_a_conjunction_inside_a_word_does_not_split_the_question(tmp_path):
     assert not [r for r in ingest([DATA / "heldout" / "set2" / "reports"], path) if r.failed]
     reply = Answerer(path).answer("大中街道2025年司法所共参与了多少次领导班子会议?")
     assert reply.headline.endswith("领导班子会议 9次") and "审核合同" not in reply.headline
+
+
+@pytest.fixture(scope="module")
+def set7_answerer(tmp_path_factory):
+    path = tmp_path_factory.mktemp("set7") / "kb.db"
+    assert not [r for r in ingest([DATA / "heldout" / "set7" / "reports"], path) if r.failed]
+    return Answerer(path)
+
+
+@pytest.mark.parametrize("question, figures, not_shown", [
+    # the things written apart, one 各 ask for both; the report's bracket is no part of the name
+    ("小营 简易程序 普通程序各几件", ["其中简易程序 110件", "普通程序 280件"], ["其中（"]),
+    # two asks, each with its own unit or noun: 合格率 is no noun of 几次
+    ("垫江 桂阳街道 学法几次 合格率多少", ["6次", "100%"], []),
+    # each part with its own ask keeps its own words (持证 does not borrow 考证)
+    ("大口屯 持证的几个 没考证的几个", ["8人", "2人"], []),
+    # a county written before the township with a space: a place, not what is asked
+    ("宁海 一市 研讨搞了几次", ["6次"], []),
+    ("赵集镇2024年发放了多少份普法资料?", ["一万四千余份"], []),
+])
+def test_short_questions_over_new_reports(set7_answerer, question, figures, not_shown):
+    reply = set7_answerer.answer(question)
+    assert reply.answered and all(figure in reply.headline for figure in figures), reply.headline
+    assert not any(figure in reply.headline for figure in not_shown), reply.headline
+
+
+def test_a_follow_up_that_asks_about_a_district_of_the_report_is_no_place(set7_answerer):
+    conversation = Conversation()
+    assert set7_answerer.answer("延吉新村街道有几个居民区", conversation).headline.startswith("延吉新村街道")
+    reply = set7_answerer.answer("那先后对几个重点居民区实施了全域静态管理", conversation)
+    assert reply.answered and "5个" in reply.headline and "知识库中没有" not in reply.headline
