@@ -172,6 +172,8 @@ def content_words(text: str, cut: Callable[[str], list[str]]) -> list[str]:
     text = _AS_OF.sub(" ", text)  # 截至11月受理了多少件: when, not what
     words = [word[:-1] if len(word) > 1 and word.endswith(("了", "过")) else word for word in cut(text)]  # 发了 → 发
     words = [word for word in words if word not in stop and re.search(r"[\u4e00-\u9fff0-9]", word)]
+    # 学法 一年学了几次: a one-character word another of its words holds says nothing more
+    words = [word for word in words if len(word) > 1 or not any(word in other for other in words if other != word)]
     return list(dict.fromkeys(words))
 
 
