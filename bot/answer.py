@@ -262,8 +262,10 @@ class Answerer:
         if asked:  # 培训多少人次: not the number of sessions
             facts = [fact for fact in facts if fact.unit_class == asked]
         exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(metric)])
+        # a sibling metric's figure (排查 for 化解) stands in only if it names what is asked (矛盾纠纷, not 问题隐患)
         family = [] if exact or not metric.family else _closest_first(
-            q.text, [f for f in facts if f.metric and metrics()[f.metric].family == metric.family])
+            q.text, [f for f in facts if f.metric and metrics()[f.metric].family == metric.family
+                     and any(term in f.label + f.subject for term in metric.terms)])
         chosen = exact or family
         if not chosen and metric.names and any(f.metric == metric.names for f in facts):
             q.metric = metrics()[metric.names]  # 乌苏 法律顾问: the report names its law firm, not a count
@@ -785,6 +787,8 @@ class Answerer:
                 # in a list (5个内设机构、4个事业单位) the words before it are the last figure's: not shown
                 name = "" if re.search(r"(?:、|以及|及|和|与)\s*$", fact.lead) else fact.lead.strip()
                 figure += noun
+        if name.count("“") > name.count("”"):  # 深入开展“法律|六进”: a quotation the figure closes
+            name = name.replace("“", "")
         if name[:1] in "（(" and not any(mark in name for mark in "）)"):
             name = name[1:]  # (其中简易程序110件: a bracket the name does not close opens the report's aside
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
