@@ -787,8 +787,9 @@ class Answerer:
                 # in a list (5个内设机构、4个事业单位) the words before it are the last figure's: not shown
                 name = "" if re.search(r"(?:、|以及|及|和|与)\s*$", fact.lead) else fact.lead.strip()
                 figure += noun
-        if name.count("“") > name.count("”"):  # 深入开展“法律|六进”: a quotation the figure closes
-            name = name.replace("“", "")
+        opened = name.rfind("“")
+        if opened > name.rfind("”"):  # 深入开展“法律|六进”: a quotation the figure closes
+            name = name[:opened] + name[opened + 1:]
         if name[:1] in "（(" and not any(mark in name for mark in "）)"):
             name = name[1:]  # (其中简易程序110件: a bracket the name does not close opens the report's aside
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
