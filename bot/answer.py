@@ -375,11 +375,11 @@ class Answerer:
 
     def _numbered_phrase(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer | None:
         """The report's phrase with a number where the question has 几 (几位一体 → 三位一体), if there is one."""
-        sentences = self.kb.sentences(self._report_id(town, year))
-        found = phrases.find(q.topic, (sentence.text for sentence in sentences))
+        report_id = self._report_id(town, year)
+        found = phrases.find(q.topic, self.kb.sentence_texts(report_id))
         if found is None:
             return None
-        sentence = next(s for s in sentences if s.text == found.sentence)
+        sentence = next(s for s in self.kb.sentences(report_id) if s.text == found.sentence)
         reply = Answer(q.text, True, f"{town.name}（{year}年）：{self._whole_words(found)}")
         reply.facts = [fact for fact in facts if fact.evidence == found.sentence and fact.offset is not None
                        and found.start <= fact.offset < found.start + len(found.phrase)]

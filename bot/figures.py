@@ -337,33 +337,33 @@ _LIST_JOINT = re.compile(r"(?:、|以及|及|和|与)\s*$")
 class _Places:
     """Where a figure's words stand: its lead (before it), tail (after it), clause and sentence."""
 
-    def __init__(self, fact: FactRow) -> None:
-        sentence, start = fact.evidence, fact.offset or 0
-        self.lead = fact.lead
-        self.core = strip_linking(fact.lead.rstrip("、 "))
+    def __init__(self, evidence: str, offset: int | None, figure: str, lead: str, tail: str, label: str) -> None:
+        sentence, start = evidence, offset or 0
+        self.lead = lead
+        self.core = strip_linking(lead.rstrip("、 "))
         # 专题学习《行政复议法》等相关法律法规11次: the titles and the closing 等… are what was studied
         self.plain_core = _objects().sub("", self.core)
-        self.tail = fact.tail
-        lead_start = start - len(fact.lead)
+        self.tail = tail
+        lead_start = start - len(lead)
         clause_start = max(sentence.rfind(mark, 0, max(lead_start, 0)) for mark in _CLAUSE_MARKS) + 1
         # 开展“法律进村”活动50余场，…，覆盖群众2万余人次: what 覆盖 covers stands earlier in the sentence
         # …专题集中学习，全年累计开展20余次: a lead that is only a bare verb (开展) counts the clause before, too
-        bare = fact.label in data()["bare_verbs"] and fact.label in self.core
+        bare = label in data()["bare_verbs"] and label in self.core
         self.continues = not self.core or self.core.startswith(_continuing_verbs()) or bare
         if self.continues and clause_start > 1:
             clause_start = max(sentence.rfind(mark, 0, clause_start - 1) for mark in _CLAUSE_MARKS) + 1
         self.clause = sentence[clause_start:max(lead_start, clause_start)]
         self.tail_credit = 0.9 if len(self.core) <= 3 else 0.7  # 对原有2件行政规范文件: the noun after it
-        self.names_first = bool(re.match(r"[\u4e00-\u9fff]{2}", fact.tail))  # 116名在编干部: its noun follows it
+        self.names_first = bool(re.match(r"[\u4e00-\u9fff]{2}", tail))  # 116名在编干部: its noun follows it
         # 设立5个内设机构、4个事业单位 (or …基本履职事项以及41项…): a figure written before its noun; the words
         # before it are the last one's
-        if _LIST_JOINT.search(fact.lead) and self.names_first:
-            self.clause, self.lead, self.core, self.plain_core, self.tail_credit = self.clause + fact.lead, "", "", "", 1.0
+        if _LIST_JOINT.search(lead) and self.names_first:
+            self.clause, self.lead, self.core, self.plain_core, self.tail_credit = self.clause + lead, "", "", "", 1.0
         # 其中简易程序512件，处罚金额2.7万元；普通程序…: the words since the last ； still speak of this figure
         segment_start = max(sentence.rfind(mark, 0, max(clause_start - 1, 0)) for mark in "；;。") + 1
         self.segment = sentence[segment_start:clause_start]
         # 组织116名在编干部、村干部参加法治理论考试: what the people after the figure did is what it counts
-        end = start + len(fact.figure)
+        end = start + len(figure)
         clause_end = min((i for i in (sentence.find(mark, end) for mark in _CLAUSE_MARKS) if i != -1), default=len(sentence))
         self.after = sentence[end:clause_end]
         self.sentence, self.start = sentence, start
@@ -390,6 +390,8 @@ class _Places:
         return best
 
     def _exact(self, word: str) -> tuple[float, bool]:
+        if word not in self.sentence:  # every place below is part of the sentence: one search rules them all out
+            return 0.0, False
         position = self.core.rfind(word)
         if position != -1:
             gap = len(self.plain_core) - self.plain_core.rfind(word) - len(word) if word in self.plain_core else \
@@ -425,8 +427,15 @@ class _Places:
         return credit, credit >= 0.4 and (any(piece in window for piece in found) or near >= 0.8)
 
 
-# A figure's places depend on the figure alone, and the same report's figures are scored question after question.
-_places_of = functools.lru_cache(maxsize=8192)(_Places)
+@functools.lru_cache(maxsize=8192)
+def _places_at(evidence: str, offset: int | None, figure: str, lead: str, tail: str, label: str) -> _Places:
+    return _Places(evidence, offset, figure, lead, tail, label)
+
+
+def _places_of(fact: FactRow) -> _Places:
+    """A figure's places: they depend on the figure alone, and the same report's figures are scored question
+    after question (cached on the strings, whose hashes Python keeps, not on the whole row)."""
+    return _places_at(fact.evidence, fact.offset, fact.figure, fact.lead, fact.tail, fact.label)
 
 
 def _starts(text: str, piece: str) -> list[int]:

@@ -8,8 +8,10 @@ found answers, in the report's words, and only when every place it stands gives 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)"
@@ -54,27 +56,23 @@ def templates(question: str) -> list[tuple[int, re.Pattern[str]]]:
     return found
 
 
-def find(question: str, sentences: Iterable[str]) -> Found | None:
+def find(question: str, sentences: Sequence[str]) -> Found | None:
     """The report's phrase that answers ``question``'s numbered phrase, if exactly one number answers it."""
-    sentences = list(sentences)
+    text = "\n".join(sentences)  # one search per pattern over the whole report: no phrase spans a line break
+    starts = list(itertools.accumulate((len(sentence) + 1 for sentence in sentences[:-1]), initial=0))
     for _, pattern in templates(question):
-        matches = list(_matches(pattern, sentences))
+        matches = list(pattern.finditer(text))
         if not matches:
             continue
-        numbers = {match.groups() for _, match in matches}
-        if len(numbers) > 1:
+        if len({match.groups() for match in matches}) > 1:
             return None  # 几个村: 39个村 here, 12个村 there; the figure matcher knows better
-        sentence, match = matches[0]
-        start, end = match.span()
+        match = matches[0]
+        index = bisect.bisect_right(starts, match.start()) - 1
+        sentence, offset = sentences[index], starts[index]
+        start, end = match.start() - offset, match.end() - offset
         if sentence[start] in _OPENING_MARKS:  # “三位一体”: the phrase, not its quotation mark
             start += 1
         elif any(mark in match.group(0) for mark in _OPENING_MARKS) and sentence[end:end + 1] in _CLOSING_MARKS:
             end += 1  # 评议考核“三到位”: closed as it was opened
         return Found(sentence[start:end], sentence, start)
     return None
-
-
-def _matches(pattern: re.Pattern[str], sentences: list[str]) -> Iterator[tuple[str, re.Match[str]]]:
-    for sentence in sentences:
-        for match in pattern.finditer(sentence):
-            yield sentence, match

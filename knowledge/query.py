@@ -132,6 +132,7 @@ class KnowledgeBase:
         self._report_facts = functools.lru_cache(maxsize=128)(self._read_report_facts)
         self._name_starts = functools.cache(self._read_name_starts)
         self._sentence_tokens = functools.lru_cache(maxsize=32)(self._read_sentence_tokens)
+        self.sentence_texts = functools.lru_cache(maxsize=32)(self._read_sentence_texts)
         self._data_version = self._read_data_version()
 
     def keep_current(self) -> None:
@@ -144,6 +145,7 @@ class KnowledgeBase:
             self._report_facts.cache_clear()
             self._name_starts.cache_clear()
             self._sentence_tokens.cache_clear()
+            self.sentence_texts.cache_clear()
 
     def _read_data_version(self) -> int:
         return self.db.execute("pragma data_version").fetchone()[0]
@@ -357,6 +359,11 @@ class KnowledgeBase:
         found = {row[-1]: SentenceRow(*row) for row in self.db.execute(
             _SENTENCE_SQL + f" where r.id = ? and s.position in ({_placeholders(best)})", [report_id, *best])}
         return [found[position] for position in best]
+
+    def _read_sentence_texts(self, report_id: int) -> tuple[str, ...]:
+        """The text of each sentence of one report, in order (what ``sentences`` gives, without the rest)."""
+        return tuple(row[0] for row in self.db.execute(
+            "select text from sentences where report_id = ? order by position", [report_id]))
 
     def _read_sentence_tokens(self, report_id: int) -> list[tuple[int, list[str]]]:
         """(position, FTS5 tokens) of each sentence of one report: what ``search`` ranks."""
