@@ -199,8 +199,8 @@ def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str
         pieces = re.split(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", text.strip())
     asks_own = [bool(re.search("多少|几", piece)) for piece in pieces]
     if not ends and asks_last and len(pieces) > 1:
-        # 中心组学习和会前学法各几次: the one ask at the end is each part's
-        pieces = [piece if _asked_units(piece) else piece + asked[-1].group(0) for piece in pieces[:-1]] + pieces[-1:]
+        # 中心组学习和会前学法各几次: the one ask at the end is each part's (公开率是多少，…多少次: not this one's)
+        pieces = [piece if own else piece + asked[-1].group(0) for piece, own in zip(pieces[:-1], asks_own)] + pieces[-1:]
     parts: list[tuple[str, list[str]]] = []
     for index, piece in enumerate(pieces):
         if words := content_words(piece, cut):

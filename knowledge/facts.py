@@ -222,7 +222,10 @@ def _metric_for(sentence: str, quantity: Quantity, previous_end: int, next_start
     best_tail = min(tail, key=lambda found: (found[0], found[0] - found[1]), default=None)
     lead_gap = len(strip_linking(sentence[best_lead[1]:quantity.start])) if best_lead else None
     tail_gap = best_tail[0] - quantity.end if best_tail else None
-    if best_lead and lead_gap <= _NEAR:
+    listed = _LIST_JOINT.search(sentence[lead_start:quantity.start]) and _names_own_thing(sentence[quantity.end:tail_end])
+    if listed:  # 1名常年法律顾问和2名兼职法治员: the words before 2名 are the last figure's; its own noun follows it
+        chosen = best_tail if best_tail and tail_gap <= _NEAR else None
+    elif best_lead and lead_gap <= _NEAR:
         chosen = best_lead
     elif best_tail and (tail_gap <= _NEAR or any(
             verb in sentence[quantity.end:best_tail[0]] for verb in vocabulary()["holding_verbs"])):

@@ -107,3 +107,15 @@ def test_a_figure_written_before_its_noun_in_a_list_is_labelled_by_that_noun(sen
     found = {fact.text: fact.label for fact in extract_facts(sentence)}
     for figure, label in labels.items():
         assert found[figure].startswith(label[:4]) and "、" not in found[figure] and "以及" not in found[figure]
+
+
+def test_a_figure_written_before_its_noun_in_a_list_counts_that_noun_not_the_last_ones():
+    # the lexicon knows 法律顾问: 1名 counts them, 2名 the 兼职法治员 after it (not the 法律顾问 written before it)
+    facts = {fact.text + fact.label: fact.metric
+             for fact in extract_facts("现有1名专职法治员、1名常年法律顾问和2名兼职法治员,建立外聘法律顾问聘请机制。")}
+    assert facts == {"1名专职法治员": "", "1名常年法律顾问": "legal_advisers", "2名兼职法治员": ""}
+
+
+def test_cases_counted_in_li_are_figures():
+    assert [(fact.text, fact.quantity.unit) for fact in extract_facts("全年完成合法性审查186例，例会12次。")] == \
+        [("186例", "例"), ("12次", "次")]
