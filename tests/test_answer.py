@@ -301,77 +301,56 @@ def test_a_reload_keeps_the_files_locks_so_another_process_writing_leaves_the_lo
 
 
 @pytest.fixture(scope="module")
-def set6_answerer(tmp_path_factory):
-    path = tmp_path_factory.mktemp("set6") / "kb.db"
-    assert not [r for r in ingest([DATA / "heldout" / "set6" / "reports"], path) if r.failed]
-    return Answerer(path)
+def held_out(tmp_path_factory):
+    """``held_out("set6")``: an Answerer over that held-out set's reports, built once per module."""
+    built: dict[str, Answerer] = {}
+
+    def answerer(name: str) -> Answerer:
+        if name not in built:
+            path = tmp_path_factory.mktemp(name) / "kb.db"
+            assert not [r for r in ingest([DATA / "heldout" / name / "reports"], path) if r.failed]
+            built[name] = Answerer(path)
+        return built[name]
+    return answerer
 
 
-@pytest.mark.parametrize("question, figures, not_shown", [
+@pytest.mark.parametrize("name, question, figures, not_shown", [
     # one ask at the end serves both parts; 中心组学习习近平法治思想4次 counts study sessions
-    ("大马营 中心组学习和会前学法各几次", ["4次", "20次"], []),
+    ("set6", "大马营 中心组学习和会前学法各几次", ["4次", "20次"], []),
     # the same thing in two units: 28批 is found as the figure given with 446人次
-    ("新湖 参观学习多少批 多少人次", ["28批", "446人次"], []),
+    ("set6", "新湖 参观学习多少批 多少人次", ["28批", "446人次"], []),
     # 解决了多少条 after 收集问题诉求143条 is the 142条 right after it, not the 7条 of 困难问题
-    ("高笋塘 收集问题诉求多少条 解决了多少条", ["143条", "142条"], ["7条"]),
+    ("set6", "高笋塘 收集问题诉求多少条 解决了多少条", ["143条", "142条"], ["7条"]),
     # figures written before their nouns in a list: each labelled by its own noun
-    ("金普新区中长街道基本履职事项和配合履职事项各有多少项?", ["基本履职事项 132项", "配合履职事项 138项"], ["41项"]),
+    ("set6", "金普新区中长街道基本履职事项和配合履职事项各有多少项?", ["基本履职事项 132项", "配合履职事项 138项"], ["41项"]),
     # 新增 is said of the noun the next part names
-    ("南安市柳城街道2025年新增和取消的权责事项各是几项?", ["3项", "1项"], []),
+    ("set6", "南安市柳城街道2025年新增和取消的权责事项各是几项?", ["3项", "1项"], []),
     # 帮助 names what the township did: no help text
-    ("高笋塘街道帮助市场主体融资了多少钱?", ["2449万元"], []),
-])
-def test_questions_asking_several_figures_get_each(set6_answerer, question, figures, not_shown):
-    reply = set6_answerer.answer(question)
-    assert reply.answered and all(figure in reply.headline for figure in figures), reply.headline
-    assert not any(figure in reply.headline for figure in not_shown), reply.headline
-
-
-def test_a_conjunction_inside_a_word_does_not_split_the_question(tmp_path):
-    # 参与 holds 与: the question asks one figure, and 审核合同 5份 is not part of its answer
-    path = tmp_path / "kb.db"
-    assert not [r for r in ingest([DATA / "heldout" / "set2" / "reports"], path) if r.failed]
-    reply = Answerer(path).answer("大中街道2025年司法所共参与了多少次领导班子会议?")
-    assert reply.headline.endswith("领导班子会议 9次") and "审核合同" not in reply.headline
-
-
-@pytest.fixture(scope="module")
-def set7_answerer(tmp_path_factory):
-    path = tmp_path_factory.mktemp("set7") / "kb.db"
-    assert not [r for r in ingest([DATA / "heldout" / "set7" / "reports"], path) if r.failed]
-    return Answerer(path)
-
-
-@pytest.mark.parametrize("question, figures, not_shown", [
+    ("set6", "高笋塘街道帮助市场主体融资了多少钱?", ["2449万元"], []),
     # the things written apart, one 各 ask for both; the report's bracket is no part of the name
-    ("小营 简易程序 普通程序各几件", ["其中简易程序 110件", "普通程序 280件"], ["其中（"]),
+    ("set7", "小营 简易程序 普通程序各几件", ["其中简易程序 110件", "普通程序 280件"], ["其中（"]),
     # two asks, each with its own unit or noun: 合格率 is no noun of 几次
-    ("垫江 桂阳街道 学法几次 合格率多少", ["6次", "100%"], []),
+    ("set7", "垫江 桂阳街道 学法几次 合格率多少", ["6次", "100%"], []),
     # each part with its own ask keeps its own words (持证 does not borrow 考证)
-    ("大口屯 持证的几个 没考证的几个", ["8人", "2人"], []),
+    ("set7", "大口屯 持证的几个 没考证的几个", ["8人", "2人"], []),
     # a county written before the township with a space: a place, not what is asked
-    ("宁海 一市 研讨搞了几次", ["6次"], []),
-    ("赵集镇2024年发放了多少份普法资料?", ["一万四千余份"], []),
+    ("set7", "宁海 一市 研讨搞了几次", ["6次"], []),
+    ("set7", "赵集镇2024年发放了多少份普法资料?", ["一万四千余份"], []),
+    # 参与 holds 与: the question asks one figure, and 审核合同 5份 is not part of its answer
+    ("set2", "大中街道2025年司法所共参与了多少次领导班子会议?", ["领导班子会议 9次"], ["审核合同"]),
+    # 公开率是多少，主任办公会议开了多少次: the second ask's unit is not the first part's
+    ("set8", "控江路街道新制发公文主动公开率是多少，主任办公会议开了多少次？", ["100%", "36次"], []),
+    ("set8", "慈溪观海卫 常年法律顾问几名", ["1名"], ["2名"]),  # the 2名 are 兼职法治员
+    ("set8", "新浦镇2024年完成了多少例合法性审查？", ["186例"], []),
 ])
-def test_short_questions_over_new_reports(set7_answerer, question, figures, not_shown):
-    reply = set7_answerer.answer(question)
+def test_figures_asked_in_staff_words_over_new_reports(held_out, name, question, figures, not_shown):
+    reply = held_out(name).answer(question)
     assert reply.answered and all(figure in reply.headline for figure in figures), reply.headline
     assert not any(figure in reply.headline for figure in not_shown), reply.headline
 
 
-def test_a_follow_up_that_asks_about_a_district_of_the_report_is_no_place(set7_answerer):
-    conversation = Conversation()
-    assert set7_answerer.answer("延吉新村街道有几个居民区", conversation).headline.startswith("延吉新村街道")
-    reply = set7_answerer.answer("那先后对几个重点居民区实施了全域静态管理", conversation)
+def test_a_follow_up_that_asks_about_a_district_of_the_report_is_no_place(held_out):
+    answerer, conversation = held_out("set7"), Conversation()
+    assert answerer.answer("延吉新村街道有几个居民区", conversation).headline.startswith("延吉新村街道")
+    reply = answerer.answer("那先后对几个重点居民区实施了全域静态管理", conversation)
     assert reply.answered and "5个" in reply.headline and "知识库中没有" not in reply.headline
-
-
-def test_a_rate_asked_with_its_own_ask_beside_a_count_gets_both(tmp_path):
-    # 公开率是多少，主任办公会议开了多少次: the second ask's unit is not the first part's
-    path = tmp_path / "kb.db"
-    assert not [r for r in ingest([DATA / "heldout" / "set8" / "reports"], path) if r.failed]
-    answerer = Answerer(path)
-    reply = answerer.answer("控江路街道新制发公文主动公开率是多少，主任办公会议开了多少次？")
-    assert reply.answered and "100%" in reply.headline and "36次" in reply.headline, reply.headline
-    assert "2名" not in answerer.answer("慈溪观海卫 常年法律顾问几名").headline  # 2名 are 兼职法治员
-    assert "186例" in answerer.answer("新浦镇2024年完成了多少例合法性审查？").headline
