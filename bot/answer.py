@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot.figures import BESIDE_THRESHOLD, NEAR_CLASS_THRESHOLD, THRESHOLD, FigureMatcher, Match, Wanted, asked_unit, beside
 from bot import phrases
+from bot.figures import (BESIDE_THRESHOLD, NEAR_CLASS_THRESHOLD, THRESHOLD, FigureMatcher, Match, Wanted, asked_unit,
+                         beside)
 from bot.figures import data as figures_data
 from bot.understand import Question, Understander, intents
+from knowledge.facts import ends_list_item
 from knowledge.segment import LookupSegmenter, lexicon_path
 from knowledge.quantities import unit_class
 from knowledge.query import FactRow, KnowledgeBase, Township
@@ -785,7 +787,7 @@ class Answerer:
                 figure += noun if noun not in name else ""
             elif fact.lead.strip():  # the label was read off the words after it: 街道及 13个社区, not 社区均与… 13个
                 # in a list (5个内设机构、4个事业单位) the words before it are the last figure's: not shown
-                name = "" if re.search(r"(?:、|以及|及|和|与)\s*$", fact.lead) else fact.lead.strip()
+                name = "" if ends_list_item(fact.lead) else fact.lead.strip()
                 figure += noun
         opened = name.rfind("“")
         if opened > name.rfind("”"):  # 深入开展“法律|六进”: a quotation the figure closes

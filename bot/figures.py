@@ -32,7 +32,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from knowledge.facts import strip_linking
+from knowledge.facts import ends_list_item, strip_linking
 from knowledge.quantities import unit_class
 from knowledge.query import FactRow
 from knowledge.vocabulary import Metric, metrics, vocabulary
@@ -331,9 +331,6 @@ def _unit_fit(wanted: Wanted, fact: FactRow) -> float | None:
     return 0.0
 
 
-_LIST_JOINT = re.compile(r"(?:、|以及|及|和|与)\s*$")
-
-
 class _Places:
     """Where a figure's words stand: its lead (before it), tail (after it), clause and sentence."""
 
@@ -357,7 +354,7 @@ class _Places:
         self.names_first = bool(re.match(r"[\u4e00-\u9fff]{2}", tail))  # 116名在编干部: its noun follows it
         # 设立5个内设机构、4个事业单位 (or …基本履职事项以及41项…): a figure written before its noun; the words
         # before it are the last one's
-        if _LIST_JOINT.search(lead) and self.names_first:
+        if ends_list_item(lead) and self.names_first:
             self.clause, self.lead, self.core, self.plain_core, self.tail_credit = self.clause + lead, "", "", "", 1.0
         # 其中简易程序512件，处罚金额2.7万元；普通程序…: the words since the last ； still speak of this figure
         segment_start = max(sentence.rfind(mark, 0, max(clause_start - 1, 0)) for mark in "；;。") + 1

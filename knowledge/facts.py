@@ -112,7 +112,7 @@ def _label(lead: str, tail: str, previous: Fact | None) -> str:
     # 包括132项基本履职事项、138项配合履职事项以及41项…: in a list of figures each written before its noun, the
     # words before a figure are the last one's noun (or a listing verb): its own noun is after it
     own = _own_noun(tail)
-    if own and (_LIST_JOINT.search(lead) or plain in vocabulary()["listing_words"]):
+    if own and (ends_list_item(lead) or plain in vocabulary()["listing_words"]):
         return own
     core = plain
     changed = True
@@ -135,6 +135,12 @@ def _label(lead: str, tail: str, previous: Fact | None) -> str:
 
 
 _LIST_JOINT = re.compile(r"(?:、|以及|及|和|与)\s*$")
+
+
+def ends_list_item(lead: str) -> bool:
+    """True when the words before a figure end with a list's joint (…基本履职事项、|138项, …法律顾问和|2名): in a
+    list of figures each written before its noun, those words are the last figure's, not this one's."""
+    return _LIST_JOINT.search(lead) is not None
 
 
 def _own_noun(tail: str) -> str:
@@ -222,7 +228,7 @@ def _metric_for(sentence: str, quantity: Quantity, previous_end: int, next_start
     best_tail = min(tail, key=lambda found: (found[0], found[0] - found[1]), default=None)
     lead_gap = len(strip_linking(sentence[best_lead[1]:quantity.start])) if best_lead else None
     tail_gap = best_tail[0] - quantity.end if best_tail else None
-    listed = _LIST_JOINT.search(sentence[lead_start:quantity.start]) and _names_own_thing(sentence[quantity.end:tail_end])
+    listed = ends_list_item(sentence[lead_start:quantity.start]) and _names_own_thing(sentence[quantity.end:tail_end])
     if listed:  # 1名常年法律顾问和2名兼职法治员: the words before 2名 are the last figure's; its own noun follows it
         chosen = best_tail if best_tail and tail_gap <= _NEAR else None
     elif best_lead and lead_gap <= _NEAR:
