@@ -14,8 +14,8 @@ baseline of ``--processes``). Printed:
   answers per second, and the latency of each answer (with 50 clients always waiting, latency is queueing:
   50 / throughput on average);
 - paced: ``--rate`` requests per second in all, spread over the clients (with wrk each client waits a random
-  0 to 2 × clients / rate between its answer and its next request, so the rate reached is a little lower:
-  printed): p50 / p99 latency.
+  0 to 2 × its mean pause between its answer and its next request; the mean pause is set from a first run so
+  that pause plus latency makes the rate; the rate reached is printed): p50 / p99 latency.
 
 And, as the baseline of answering, the ``Answerer`` called directly in one thread (no HTTP).
 
@@ -182,15 +182,23 @@ def wrk_measure(name: str, base: str, cookie: str, questions: list[str], args, f
             lines.write_text("\n".join(json.dumps({"question": q, "conversation": "CONVERSATION"}, ensure_ascii=False)
                                        for q in questions) + "\n", encoding="utf-8")
         path = urllib.parse.urlsplit(base).path + "api/ask"
-        results = []
-        for pause in (0, 0, 1000 * args.clients / args.rate):  # the first one warms caches and connections
+
+        def run_wrk(pause: float) -> tuple[float, float, float]:
             env = {**os.environ, "BENCH_KIND": kind, "BENCH_PATH": path, "BENCH_REQUESTS": str(lines),
                    "BENCH_PAUSE_MS": f"{pause:.0f}"}
             run = subprocess.run(["wrk", "-t2", f"-c{args.clients}", f"-d{args.seconds:.0f}s", "--latency",
                                   "-s", str(script), *(["-H", f"Cookie: {cookie}"] if cookie else []), base],
                                  env=env, capture_output=True, text=True, check=True)
-            results.append(_wrk_figures(run.stdout))
-        _, (rate, p50, p99), (paced_rate, paced_p50, paced_p99) = results
+            return _wrk_figures(run.stdout)
+
+        run_wrk(0)  # warms caches and connections
+        rate, p50, p99 = run_wrk(0)
+        # paced: each client's mean cycle is its pause plus the mean latency, so a first run at clients / rate
+        # falls short of the rate by that latency (Little's law); the second pauses that much less
+        pause = 1000 * args.clients / args.rate
+        first_rate = run_wrk(pause)[0]
+        latency = 1000 * args.clients / first_rate - pause
+        paced_rate, paced_p50, paced_p99 = run_wrk(max(0.0, pause - latency))
         print(f"{name:30s} {kind:13s} saturated: {rate:5.0f} answers/s (p50 {p50:5.1f} ms, p99 {p99:6.1f} ms)   "
               f"paced at {paced_rate:4.0f}/s: p50 {paced_p50:5.1f} ms, p99 {paced_p99:6.1f} ms", flush=True)
 

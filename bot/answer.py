@@ -106,13 +106,17 @@ class Answerer:
         self.kb.keep_current()
         return self._list_towns(Question("", english))
 
-    def town_card(self, name: str, english: bool = False) -> Answer:
+    def town_card(self, name: str, english: bool = False, conversation: Conversation | None = None) -> Answer:
         """One township's key figures on one screen (/town NAME); asks back or refuses like ``answer``, in
-        Chinese unless ``english`` (a name alone does not say which language its asker reads)."""
+        Chinese unless ``english`` (a name alone does not say which language its asker reads). In a
+        ``conversation``, the card's township is then the one follow-ups ask about (/town 湘江源, 那执法证呢)."""
         self.kb.keep_current()
         question = self.understander.understand(name[:_MAX_QUESTION])
         question.intent, question.metric, question.english = "overview", None, english
         if question.townships and not question.ambiguous:
+            if conversation is not None:
+                conversation.townships, conversation.year = question.townships[:1], question.year
+                conversation.metric, conversation.parts, conversation.asks_figure = None, [], False
             return self._overview(question, question.townships[0])
         reply = self._dispatch(question)
         reply.answered = False

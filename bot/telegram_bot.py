@@ -102,7 +102,8 @@ async def town(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not name:
         await _send(context, update.effective_message.reply_text, "用法：/town 乡镇名，例如 /town 湘江源")
         return
-    await _reply(update, context, await _answering(context, _answerer(context).town_card, name, _english(update)))
+    await _reply(update, context, await _answering(context, _answerer(context).town_card, name, _english(update),
+                                                   _conversation(context)))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

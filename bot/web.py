@@ -9,7 +9,8 @@ The API (all JSON; a session cookie from ``/api/signin`` unless TOWNSHIP_BOT_WEB
 
 - ``GET /api/ask?q=…`` and ``POST /api/ask {"question", "conversation"}``: the ``ask --json`` line.
 - ``POST /api/chat {"conversation", "question", "township"}``: the page's parts and chips.
-- ``GET /api/towns``, ``GET /api/town?name=…``, ``GET /api/help``; ``POST /api/conversation`` (a new id).
+- ``GET /api/towns``, ``GET /api/town?name=…[&conversation=…]``, ``GET /api/help``; ``POST /api/conversation``
+  (a new id).
 - ``POST /api/signin {"name", "code"}``, ``POST /api/signout``, ``GET /api/me``, ``GET /api/health``.
 - Admins: ``POST /api/upload`` (multipart ``file``), ``POST /api/upload/confirm {"token", "replace"}``,
   ``POST /api/upload/undo``.
@@ -188,12 +189,16 @@ async def towns(request: web.Request) -> web.Response:
 
 
 async def town(request: web.Request) -> web.Response:
-    """?name=…: a township's key figures on one card."""
-    _staff(request)
+    """?name=…[&conversation=…]: a township's key figures on one card; in a conversation, follow-ups then ask
+    about that township."""
+    member = _staff(request)
     name = _question(request.query.get("name", ""))
     if not name:
         raise Refused(400, "no_name", "请写乡镇名，例如：/town 湘江源")
-    return _json_response(await request.app[CHAT].town(name))
+    conversation = request.query.get("conversation")
+    if conversation is not None:
+        conversation = _conversation_id(conversation)
+    return _json_response(await request.app[CHAT].town(name, member.name, conversation))
 
 
 async def help_(request: web.Request) -> web.Response:

@@ -47,8 +47,9 @@ class ChatAnswers:
     def towns(self) -> dict:
         return _page(reply := self.answerer.townships(), self.suggester.for_towns(reply))
 
-    def town(self, name: str) -> dict:
-        return _page(reply := self.answerer.town_card(name), self.suggester.for_card(reply))
+    def town(self, name: str, member: str = "", conversation: str | None = None) -> dict:
+        kept = self._conversation(member, conversation) if conversation is not None else None
+        return _page(reply := self.answerer.town_card(name, conversation=kept), self.suggester.for_card(reply))
 
     def help(self) -> dict:
         return _page(self.answerer.help(), self.suggester.examples())
@@ -118,9 +119,12 @@ class ChatService:
         """The township list, with a card chip for the first townships."""
         return await self._processes.call(None, "towns")
 
-    async def town(self, name: str) -> dict:
-        """A township's card (its key figures), or the question back or refusal when ``name`` is not one."""
-        return await self._processes.call(None, "town", name)
+    async def town(self, name: str, member: str = "", conversation: str | None = None) -> dict:
+        """A township's card (its key figures), or the question back or refusal when ``name`` is not one; in
+        ``member``'s ``conversation`` when one is given (follow-ups then ask about the card's township)."""
+        if conversation is None:
+            return await self._processes.call(None, "town", name)
+        return await self._processes.call(_key(member, conversation), "town", name, member, conversation)
 
     async def help(self) -> dict:
         """What the bot answers, with the examples as chips."""

@@ -62,6 +62,13 @@ def test_follow_ups_are_kept_per_chat(fake, bot):
     assert "背孜乡（2023年）：" in second["text"] and "10个" in second["text"]
 
 
+def test_a_town_card_sets_the_township_follow_ups_ask_about(fake, bot):
+    ask(fake, "/town 背孜乡")
+    [reply] = ask(fake, "那执法人员呢")
+    # the card's township, not every township's list (which would hold 背孜乡 too)
+    assert reply["text"].startswith("<b>背孜乡（2023年）：") and "7人" in reply["text"], reply["text"]
+
+
 def test_groups_answer_q_commands_only(fake, bot):
     [reply] = ask(fake, "/q@township_test_bot 湘江源调解员", STAFF, GROUP)
     assert "6名" in reply["text"]

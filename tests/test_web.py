@@ -106,6 +106,17 @@ def test_towns_town_card_and_help(shared_web):
     assert empty.status_code == 400 and empty.json()["error"] == "no_name"
 
 
+def test_a_town_card_in_a_conversation_sets_the_township_follow_ups_ask_about(shared_web):
+    with shared_web.client(STAFF) as client:
+        client.get("api/town", params={"name": "背孜乡", "conversation": "card"})
+        follow = client.post("api/chat", json={"conversation": "card", "question": "那执法人员呢"}).json()
+        elsewhere = client.post("api/chat", json={"conversation": "other", "question": "那执法人员呢"}).json()
+        bad = client.get("api/town", params={"name": "背孜乡", "conversation": "<bad id>"})
+    assert follow["answered"] and follow["headline"].startswith("背孜乡") and "7人" in follow["headline"]
+    assert not elsewhere["headline"].startswith("背孜乡")  # another conversation: every township's list
+    assert bad.status_code == 400
+
+
 def test_every_follow_up_chip_on_the_seeds_is_answered(seeds_db):
     answerer = Answerer(seeds_db)
     suggester = Suggester(answerer)

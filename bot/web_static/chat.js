@@ -143,7 +143,10 @@
 
   function townCard(name, shown) {
     showUser(shown || ("/town " + name));
-    return exchange(function () { return call("GET", "api/town?name=" + encodeURIComponent(name)); });
+    return exchange(function () {
+      return call("GET", "api/town?name=" + encodeURIComponent(name) +
+                  "&conversation=" + encodeURIComponent(state.conversation));
+    });
   }
 
   function townList() {
