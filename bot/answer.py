@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot import phrases
+from bot import phrases, times
 from bot.figures import (BESIDE_THRESHOLD, NEAR_CLASS_THRESHOLD, THRESHOLD, FigureMatcher, Match, Wanted, asked_unit,
                          beside)
 from bot.figures import data as figures_data
@@ -26,6 +26,7 @@ from knowledge.vocabulary import Metric, metrics, vocabulary
 _MAX_QUESTION = 500
 _LIST_LIMIT = 100  # /towns lines; the rest are counted
 _RANK_LINES = 20  # a ranking's lines; the rest are counted
+_TIME_WORDS_HELD = 0.6  # the share of the question's words (by length) a sentence must hold to give its time
 _EXACT_RANKING = 3000  # up to this many candidate figures, an open ranking scores them all
 _EN_QUALIFIERS = {"余": "over ", "多": "over ", "以上": "at least ", "逾": "over ", "超过": "over ", "近": "nearly ",
                   "约": "about ", "左右": "about "}
@@ -209,6 +210,8 @@ class Answerer:
             return self._passages(q, town, q.intent)
         if q.metric and q.metric.kind == "named":
             return self._named(q, town)
+        if not q.english and times.asked_kind(q.text):  # 哪天, 多久一次: a date or a time, never a count
+            return self._time_answer(q, town, self._report_year(town, q.year)) or self._figure(q, town)
         if q.english:
             if q.metric:
                 return self._value(q, town)
@@ -378,6 +381,23 @@ class Answerer:
         else:
             reply.notes += self._what_it_states(q, facts)
         return reply
+
+    def _time_answer(self, q: Question, town: Township, year: int) -> Answer | None:
+        """A date or a length of time asked (哪天, 多久一次), from the sentence that holds most of the question's
+        words, next to them: 杜城街道（2025年）：3月14日组织全办干部…. None when no such sentence gives one."""
+        kind = times.asked_kind(q.text)
+        words = [word for word in q.words if len(word) >= 2 and word not in times.ASKING_WORDS]
+        if not kind or not words:
+            return None
+        for hit in self.kb.search(words, self._report_id(town, year), limit=3):
+            held = [word for word in words if word in hit.text]
+            if sum(map(len, held)) < _TIME_WORDS_HELD * sum(map(len, words)):
+                continue  # a sentence about something else: its time is not the one asked
+            if found := times.find(kind, held, hit.text):
+                reply = Answer(q.text, True, f"{town.name}（{year}年）：{found.shown}")
+                reply.quotes = [Quote(_excerpt(hit.text, [found.shown]), hit.report, hit.section)]
+                return reply
+        return None
 
     def _numbered_phrase(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer | None:
         """The report's phrase with a number where the question has 几 (几位一体 → 三位一体), if there is one."""
