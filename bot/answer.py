@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from bot import phrases, times
+from bot import labels, phrases, times
 from bot.figures import (BESIDE_THRESHOLD, NEAR_CLASS_THRESHOLD, THRESHOLD, FigureMatcher, Match, Wanted, asked_unit,
                          beside)
 from bot.figures import data as figures_data
@@ -212,6 +212,8 @@ class Answerer:
             return self._named(q, town)
         if not q.english and times.asked_kind(q.text):  # 哪天, 多久一次: a date or a time, never a count
             return self._time_answer(q, town, self._report_year(town, q.year)) or self._figure(q, town)
+        if not q.english and labels.asks_which(q.text) and (label := self._numbered_label(q, town)):
+            return label  # 是什么工作思路: “1361”工作思路
         if q.english:
             if q.metric:
                 return self._value(q, town)
@@ -410,6 +412,19 @@ class Answerer:
         reply.facts = [fact for fact in facts if fact.evidence == found.sentence and fact.offset is not None
                        and found.start <= fact.offset < found.start + len(found.phrase)]
         reply.quotes = [Quote(_excerpt(found.sentence, [found.phrase]), sentence.report, sentence.section)]
+        return reply
+
+    def _numbered_label(self, q: Question, town: Township) -> Answer | None:
+        """The quoted label the question names by its noun (什么工作思路 → “1361”工作思路), if one fits."""
+        year = self._report_year(town, q.year)
+        words = [word for word in q.words if len(word) >= 2]
+        hits = self.kb.search(words, self._report_id(town, year), limit=3) if words else []
+        found = labels.find(q.text, words, [hit.text for hit in hits])
+        if found is None:
+            return None
+        hit = next(hit for hit in hits if hit.text == found.sentence)
+        reply = Answer(q.text, True, f"{town.name}（{year}年）：{found.shown}")
+        reply.quotes = [Quote(_excerpt(hit.text, [found.shown]), hit.report, hit.section)]
         return reply
 
     def _whole_words(self, found: phrases.Found) -> str:

@@ -208,12 +208,11 @@ def test_problems_are_quoted_without_the_heading(seeds_answerer):
 
 
 @pytest.mark.parametrize("name, right_floor, wrong_ceiling", [
-    ("set1", 0.93, 0.03), ("set2", 0.93, 0.03), ("set3", 0.88, 0.03), ("set4", 0.90, 0.03), ("set5", 0.90, 0.05),
+    ("set1", 0.93, 0.03), ("set2", 0.93, 0.03), ("set3", 0.88, 0.03), ("set4", 0.90, 0.03), ("set5", 0.93, 0.03),
     ("set6", 0.93, 0.03), ("set7", 0.90, 0.03), ("set8", 0.85, 0.03)])
 def test_held_out_real_reports(tmp_path, name, right_floor, wrong_ceiling):
     # 154 real reports the project was not built on, questions written from their text (tests/data/heldout).
-    # Floors a little under what is measured now (see tests/data/heldout/README.md); the ceiling of wrong
-    # answers of set 5 is its measure, not the goal (3%).
+    # Floors a little under what is measured now (see tests/data/heldout/README.md).
     folder = DATA / "heldout" / name
     path = tmp_path / "kb.db"
     failed = {Path(result.path).name for result in ingest([folder / "reports"], path) if result.failed}
@@ -348,6 +347,9 @@ def held_out(tmp_path_factory):
     ("set5", "红寺堡镇党委会议“会前学习”一次学多长时间?", ["一刻钟"], ["次", "”"]),
     ("set4", "海安 点位长 查清点源 要多久", ["半小时查清点源"], ["十分钟"]),
     ("set2", "高平寺庄镇党委会多久定期学一次法?", ["每月1次"], []),
+    # a numbered label asked by the noun it names, of the owner the question names
+    ("set5", "吴家镇立足实际谋划部署的是什么工作思路?", ["“1361”工作思路"], []),
+    ("set5", "江南中街道围绕的市委思路举措是哪个?", ["“1312”思路举措"], ["1310"]),
 ])
 def test_figures_asked_in_staff_words_over_new_reports(held_out, name, question, figures, not_shown):
     reply = held_out(name).answer(question)
