@@ -386,7 +386,7 @@ class Answerer:
 
     def _time_answer(self, q: Question, town: Township, year: int) -> Answer | None:
         """A date or a length of time asked (哪天, 多久一次), from the sentence that holds most of the question's
-        words, next to them: 杜城街道（2025年）：3月14日组织全办干部…. None when no such sentence gives one."""
+        words, next to them (杜城街道（2025年）：3月14日). None when no such sentence gives one."""
         kind = times.asked_kind(q.text)
         words = [word for word in q.words if len(word) >= 2 and word not in times.ASKING_WORDS]
         if not kind or not words:
