@@ -280,6 +280,8 @@ def asked_unit(text: str) -> tuple[str, str]:
         return unit, "" if unit == "个" else unit_class(unit)
     if re.search(rf"(?:多少|几)(?:名|个)?[\u4e00-\u9fff]{{0,2}}(?:{'|'.join(data()['people_nouns'])})", text):
         return "", "people"
+    if re.search(r"占[\u4e00-\u9fff]{1,8}?(?:的)?(?:多少|几成)", text):
+        return "", "percent"  # 持证的占在编人数多少: a share, though 人数 is said
     for name, phrases in data()["asked_classes"].items():
         if any(phrase in text for phrase in phrases):
             return "", name

@@ -342,6 +342,7 @@ def held_out(tmp_path_factory):
     ("set8", "控江路街道新制发公文主动公开率是多少，主任办公会议开了多少次？", ["100%", "36次"], []),
     ("set8", "慈溪观海卫 常年法律顾问几名", ["1名"], ["2名"]),  # the 2名 are 兼职法治员
     ("set8", "新浦镇2024年完成了多少例合法性审查？", ["186例"], []),
+    ("set8", "新埔镇 持证的占在编人数多少", ["69%"], []),  # a share asked, though 人数 is said
     # a date or a length of time asked: the one beside the question's words, never a count
     ("set5", "杜城街道哪天组织全办干部参加党内法规和国家法律知识考试?", ["杜城街道", "3月14日"], []),
     ("set5", "红寺堡镇党委会议“会前学习”一次学多长时间?", ["一刻钟"], ["次", "”"]),
