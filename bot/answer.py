@@ -13,13 +13,13 @@ from pathlib import Path
 
 from bot import labels, phrases, times
 from bot.figures import (BESIDE_THRESHOLD, NEAR_CLASS_THRESHOLD, THRESHOLD, FigureMatcher, Match, Wanted, asked_unit,
-                         beside)
+                         beside, word_spans)
 from bot.figures import data as figures_data
 from bot.understand import Question, Understander, intents
 from knowledge.facts import ends_list_item
 from knowledge.segment import LookupSegmenter, lexicon_path
 from knowledge.quantities import unit_class
-from knowledge.query import FactRow, KnowledgeBase, Township
+from knowledge.query import FactRow, KnowledgeBase, SentenceRow, Township
 from knowledge.text import has_cjk
 from knowledge.vocabulary import Metric, metrics, vocabulary
 
@@ -116,8 +116,7 @@ class Answerer:
         question.intent, question.metric, question.english = "overview", None, english
         if question.townships and not question.ambiguous:
             if conversation is not None:
-                conversation.townships, conversation.year = question.townships[:1], question.year
-                conversation.metric, conversation.parts, conversation.asks_figure = None, [], False
+                self._remember(question, conversation)
             return self._overview(question, question.townships[0])
         reply = self._dispatch(question)
         reply.answered = False
@@ -140,12 +139,17 @@ class Answerer:
             reply.headline += self._say(question, f"（有的乡镇没有{year}年的报告，见每行的年份）",
                                         f" (some townships have no {year} report; see each line's year)")
         if conversation is not None and not question.ambiguous and question.intent not in ("list_towns", "help", "greeting"):
-            conversation.townships = question.townships or conversation.townships
-            conversation.year = question.year or conversation.year
-            if question.metric or question.words:
-                conversation.metric, conversation.parts = question.metric, question.parts
-            conversation.asks_figure = question.asks_figure
+            self._remember(question, conversation)
         return reply
+
+    @staticmethod
+    def _remember(question: Question, conversation: Conversation) -> None:
+        """``conversation`` now holds ``question``'s township, year and topic, for its follow-ups."""
+        conversation.townships = question.townships or conversation.townships
+        conversation.year = question.year or conversation.year
+        if question.metric or question.words:
+            conversation.metric, conversation.parts = question.metric, question.parts
+        conversation.asks_figure = question.asks_figure
 
     def _carry(self, question: Question, conversation: Conversation) -> None:
         """Fill in what a follow-up leaves out (the township, the year, the topic); never what it says."""
@@ -396,9 +400,7 @@ class Answerer:
             if sum(map(len, held)) < _TIME_WORDS_HELD * sum(map(len, words)):
                 continue  # a sentence about something else: its time is not the one asked
             if found := times.find(kind, held, hit.text):
-                reply = Answer(q.text, True, f"{town.name}（{year}年）：{found.shown}")
-                reply.quotes = [Quote(_excerpt(hit.text, [found.shown]), hit.report, hit.section)]
-                return reply
+                return self._phrase_reply(q, town, year, found.shown, hit)
         return None
 
     def _numbered_phrase(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer | None:
@@ -408,10 +410,9 @@ class Answerer:
         if found is None:
             return None
         sentence = next(s for s in self.kb.sentences(report_id) if s.text == found.sentence)
-        reply = Answer(q.text, True, f"{town.name}（{year}年）：{self._whole_words(found)}")
+        reply = self._phrase_reply(q, town, year, self._whole_words(found), sentence)
         reply.facts = [fact for fact in facts if fact.evidence == found.sentence and fact.offset is not None
                        and found.start <= fact.offset < found.start + len(found.phrase)]
-        reply.quotes = [Quote(_excerpt(found.sentence, [found.phrase]), sentence.report, sentence.section)]
         return reply
 
     def _numbered_label(self, q: Question, town: Township) -> Answer | None:
@@ -422,23 +423,22 @@ class Answerer:
         found = labels.find(q.text, words, [hit.text for hit in hits])
         if found is None:
             return None
-        hit = next(hit for hit in hits if hit.text == found.sentence)
-        reply = Answer(q.text, True, f"{town.name}（{year}年）：{found.shown}")
-        reply.quotes = [Quote(_excerpt(hit.text, [found.shown]), hit.report, hit.section)]
+        return self._phrase_reply(q, town, year, found.shown, next(hit for hit in hits if hit.text == found.sentence))
+
+    def _phrase_reply(self, q: Question, town: Township, year: int, shown: str, sentence: SentenceRow) -> Answer:
+        """A reply led by ``shown``, a phrase of ``sentence`` (三位一体, 3月14日, “1361”工作思路), which it quotes."""
+        reply = Answer(q.text, True, f"{town.name}（{year}年）：{shown}")
+        reply.quotes = [Quote(_excerpt(sentence.text, [shown]), sentence.report, sentence.section)]
         return reply
 
     def _whole_words(self, found: phrases.Found) -> str:
         """The found phrase widened to whole words of its sentence (现在四个方面 → 体现在四个方面)."""
-        start, end, position = found.start, found.start + len(found.phrase), 0
-        for word in self.understander.cut(found.sentence):
-            at = found.sentence.find(word, position)
-            if at == -1:
-                continue
-            position = at + len(word)
-            if at < found.start < position:
+        start, end = found.start, found.start + len(found.phrase)
+        for at, word in word_spans(found.sentence, self.understander.cut):
+            if at < found.start < at + len(word):
                 start = at
-            if at < end < position:
-                end = position
+            if at < end < at + len(word):
+                end = at + len(word)
         return found.sentence[start:end]
 
     def _rank_open(self, q: Question) -> Answer:

@@ -26,7 +26,7 @@ import functools
 import math
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,18 +214,25 @@ def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str
     return parts if len(parts) >= 2 else [(text, content_words(text, cut))]
 
 
+def word_spans(text: str, cut: Callable[[str], list[str]]) -> Iterator[tuple[int, str]]:
+    """(where it starts, word) for each word ``cut`` finds in ``text`` (it drops spaces, so they are found)."""
+    position = 0
+    for word in cut(text):
+        at = text.find(word, position)
+        if at == -1:  # the segmenter changed the word (it never should): no place for it
+            continue
+        position = at + len(word)
+        yield at, word
+
+
 def _split_at_conjunctions(text: str, cut: Callable[[str], list[str]]) -> list[str]:
     """``text`` cut where a conjunction stands as a word of its own: at 和 in 办结率和满意率, not in 参与 or 和谐."""
     conjunctions = set(data()["conjunctions"])
-    pieces, start, position = [], 0, 0
-    for word in cut(text):
-        at = text.find(word, position)
-        if at == -1:  # the segmenter changed the word (it never should): no cut here
-            continue
-        position = at + len(word)
+    pieces, start = [], 0
+    for at, word in word_spans(text, cut):
         if word in conjunctions:
             pieces.append(text[start:at])
-            start = position
+            start = at + len(word)
     return pieces + [text[start:]]
 
 
