@@ -318,6 +318,8 @@ class Answerer:
         if len(found) < 2 or not all(found):  # one thing asked, or not each of several found: the whole question
             found = [self._best(q.topic, q.words, q.metric, facts)]
         if found[0] is None:
+            found = [self.matcher.only_one_in_sentence(self.matcher.wanted(q.topic, q.words, q.metric), facts)]
+        if found[0] is None:
             return self._not_stated(q, town, facts, year) if q.english else self._figure_not_stated(q, town, facts, year)
         chosen = _distinct([match.fact for match in found])
         reply = Answer(q.text, True, self._say(

@@ -40,6 +40,7 @@ from knowledge.vocabulary import Metric, metrics, vocabulary
 THRESHOLD = 0.5  # below this no figure is claimed: the report does not state it
 NEAR_CLASS_THRESHOLD = 0.65  # the same, for a figure in a class near the asked one (多少场 → 10项)
 BESIDE_THRESHOLD = 0.2  # the same, for one of several figures asked, in the sentence of another one found
+SENTENCE_THRESHOLD = 0.8  # the share of the question's words a sentence holding the only figure of the unit must have
 
 _ANCHOR_SLACK = 3  # characters between a question word and the figure that still "touch" it
 _CLAUSE_MARKS = "，。；！？：,;"
@@ -158,6 +159,28 @@ class FigureMatcher:
                 matches.append(Match(fact, *scored))
         matches.sort(key=lambda match: (-match.score, match.fact.position, match.fact.offset))
         return matches
+
+    def only_one_in_sentence(self, wanted: Wanted, facts: list[FactRow]) -> Match | None:
+        """When no figure's own words answer: the one figure of the asked measure word in a sentence that holds
+        the question's words, if its own words name nothing else (…组织…参加专题讲座，涉及…，今年共计8场 answers
+        应知应会专题讲座多少场; …处理各类矛盾纠纷400余件 does not answer 信访多少件, though 信访 is in the sentence)."""
+        if not (wanted.unit and wanted.unit_class and wanted.words):
+            return None
+        in_sentence: dict[tuple[int, int], list[FactRow]] = {}
+        for fact in facts:
+            if fact.offset is not None:
+                in_sentence.setdefault((fact.report_id, fact.position), []).append(fact)
+        total = sum(wanted.weights)
+        best: Match | None = None
+        for figures in in_sentence.values():
+            sentence = figures[0].evidence
+            coverage = sum(weight for word, weight in zip(wanted.words, wanted.weights) if word in sentence) / total
+            if coverage < SENTENCE_THRESHOLD or best and coverage <= best.coverage:
+                continue
+            of_class = [fact for fact in figures if fact.unit_class == wanted.unit_class]
+            if len(of_class) == 1 and of_class[0].unit == wanted.unit and _names_nothing_else(of_class[0], wanted):
+                best = Match(of_class[0], coverage, coverage)
+        return best
 
 
 def content_words(text: str, cut: Callable[[str], list[str]]) -> list[str]:
@@ -320,6 +343,17 @@ def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
     if fact.scope and not wanted.per_unit:
         score -= 0.05 if fact.scope == "其中" else 0.1  # a part may be what is asked; a per-village figure rarely
     return score, coverage
+
+
+def _names_nothing_else(fact: FactRow, wanted: Wanted) -> bool:
+    """True when a figure's own words (its label and the noun after it) hold a question word, or only say
+    when and how it was counted (今年共计, 积极组建)."""
+    own = fact.label + fact.tail[:4]
+    if any(word in own for word in wanted.words):
+        return True
+    for word in sorted(data()["counting_words"] + data()["bare_verbs"], key=len, reverse=True):
+        own = own.replace(word, "")
+    return len(re.sub(r"[^\u4e00-\u9fff]", "", fact.label)) <= 2 or len(strip_linking(own)) <= 2
 
 
 def _unit_fit(wanted: Wanted, fact: FactRow) -> float | None:

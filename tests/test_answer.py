@@ -351,11 +351,23 @@ def held_out(tmp_path_factory):
     # a numbered label asked by the noun it names, of the owner the question names
     ("set5", "吴家镇立足实际谋划部署的是什么工作思路?", ["“1361”工作思路"], []),
     ("set5", "江南中街道围绕的市委思路举措是哪个?", ["“1312”思路举措"], ["1310"]),
+    # the one figure of the asked measure word in the sentence of the question's words, its own words only 今年共计
+    ("set8", "塘桥街道今年共组织了多少场应知应会专题讲座？", ["8场"], []),
+    ("set8", "盈浦 普法志愿者队伍几支", ["37支"], []),
 ])
 def test_figures_asked_in_staff_words_over_new_reports(held_out, name, question, figures, not_shown):
     reply = held_out(name).answer(question)
     assert reply.answered and all(figure in reply.headline for figure in figures), reply.headline
     assert not any(figure in reply.headline for figure in not_shown), reply.headline
+
+
+@pytest.mark.parametrize("question", ["莲池镇信访多少件", "关坝镇主题宣传覆盖了多少人次？"])
+def test_the_only_figure_of_a_unit_in_a_sentence_is_no_answer_when_its_own_words_name_another_thing(
+        seeds_answerer, corpus_db, question):
+    # 信访 is in the sentence of 妥善处理各类矛盾纠纷400余件, 主题宣传 and 覆盖(面) in that of 接待法律咨询100余人次
+    answerer = seeds_answerer if question.startswith("莲池") else Answerer(corpus_db)
+    reply = answerer.answer(question)
+    assert not reply.answered, reply.headline
 
 
 def test_a_follow_up_that_asks_about_a_district_of_the_report_is_no_place(held_out):
