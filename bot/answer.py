@@ -184,7 +184,7 @@ class Answerer:
         if q.ambiguous:
             return self._ask_back(q)
         if q.unknowable:
-            if len(q.townships) == 1 and q.words and q.asks_figure:  # 鲁庄镇总人口7.2万人: a few reports state it
+            if len(q.townships) == 1 and q.words and (q.asks_figure or q.english):  # 鲁庄镇总人口7.2万人: a few state it
                 reply = self._figure(q, q.townships[0])
                 if reply.answered:
                     return reply
@@ -219,10 +219,14 @@ class Answerer:
         if not q.english and labels.asks_which(q.text) and (label := self._numbered_label(q, town)):
             return label  # 是什么工作思路: “1361”工作思路
         if q.english:
+            if q.metric and (not q.words or self._names_metric(q)):
+                return self._value(q, town)
+            if q.asks_figure and q.words:  # study sessions on Xi Jinping Thought: words beyond the metric's
+                reply = self._figure(q, town)
+                if reply.answered or not q.metric:
+                    return reply
             if q.metric:
                 return self._value(q, town)
-            if q.asks_figure and q.words:
-                return self._figure(q, town)
             return self._not_stated(q, town, *self._report_facts(town, q.year)) if q.asks_figure else self._overview(q, town)
         if q.metric and (not q.words or self._names_metric(q)) and len(q.parts) <= 1 and self._unit_fits_metric(q):
             return self._value(q, town)  # the lexicon knows exactly this: its figure, or "not stated"

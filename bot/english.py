@@ -8,6 +8,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from bot.glossary import chinese_for
+
 
 @functools.cache
 def data() -> dict:
@@ -15,10 +17,32 @@ def data() -> dict:
         return tomllib.load(handle)
 
 
-def in_report_words(text: str, places: list[str], fillers: list[str]) -> tuple[str, list[str]]:
+class ReportDictionary:
+    """The dictionary's Chinese words for English ones, of those one report uses (``bot.glossary``)."""
+
+    def __init__(self, sentences: tuple[str, ...] = ()) -> None:
+        self.sentences = sentences
+        self.text = "".join(sentences)
+
+    def options(self, english: str) -> tuple[str, ...]:
+        """The Chinese words for ``english`` that the report uses (staff → 人员, 职工)."""
+        return tuple(word for word in chinese_for(english) if word in self.text) if self.text else ()
+
+    def choose(self, options: tuple[str, ...], others: list[str]) -> str:
+        """Of ``options``, the one the report writes most often in a sentence with the question's ``others``
+        (干部职工集中学习法律法规17次: staff is 职工 beside 法律法规, though the report says 人员 more often)."""
+        def uses(word: str) -> tuple[int, int]:
+            beside = sum(1 for sentence in self.sentences if word in sentence and any(o in sentence for o in others))
+            return beside, self.text.count(word)
+        return max(options, key=uses)
+
+
+def in_report_words(text: str, places: list[str], fillers: list[str],
+                    dictionary: ReportDictionary | None = None) -> tuple[str, list[str]]:
     """(Chinese topic, content words) of an English question: known phrases become the reports' words, the
     asked unit its asking words (person-times → 多少人次); place names, years and ``fillers`` are left out.
-    A word that is none of these stays English: it matches no figure, so the answer is "not stated".
+    Other words and phrases (up to four words, longest first) become the ``dictionary``'s words for them. A
+    word that is none of these stays English: it matches no figure, so the answer is "not stated".
 
     >>> in_report_words("How many 8890 requests did Lipu handle in 2023?", ["lipu"], ["how", "did", "handle", "in"])
     ('8890诉求', ['8890诉求'])
@@ -40,6 +64,19 @@ def in_report_words(text: str, places: list[str], fillers: list[str]) -> tuple[s
             asks = asks or chinese
             lowered = lowered[:match.start()] + " " * len(phrase) + lowered[match.end():]
     skip = set(fillers) | set(data()["fillers"]["words"])
+    glossed: list[tuple[int, tuple[str, ...]]] = []
+    for size in (4, 3, 2, 1):  # rule of law → 法治, before rule and law
+        run = list(re.finditer(r"[a-z][a-z\-]*", lowered))
+        for window in (run[i:i + size] for i in range(len(run) - size + 1)):
+            start, end = window[0].start(), window[-1].end()
+            phrase = lowered[start:end]
+            if window[0].group() in skip or window[-1].group() in skip or not re.fullmatch(r"[a-z\- ]+", phrase):
+                continue
+            if dictionary and (options := dictionary.options(phrase.replace("-", " "))):
+                glossed.append((start, options))
+                lowered = lowered[:start] + " " * (end - start) + lowered[end:]
     found += [(match.start(), match.group()) for match in re.finditer(r"[a-z0-9]+", lowered) if match.group() not in skip]
+    others = [word for _, word in found]
+    found += [(start, dictionary.choose(options, others)) for start, options in glossed if dictionary]
     words = list(dict.fromkeys(word for _, word in sorted(found)))
     return "".join(words) + asks, words

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from bot.english import in_report_words
+from bot.english import ReportDictionary, in_report_words
 from bot.figures import data as figures_data
 from bot.figures import question_parts
 from knowledge.aliases import admin_pattern, bigrams, county_short, one_off_keys, pinyin, pinyin_ends, spelling_key
@@ -113,7 +113,8 @@ class Understander:
             question.parts = question_parts(question.topic, self.cut)
             question.words = [word for _, words in question.parts for word in words]
         else:  # How many 8890 requests…: the reports' words for the figure matcher
-            topic, words = in_report_words(canonical, question.place_words, intents()["english_fillers"]["words"])
+            topic, words = in_report_words(canonical, question.place_words, intents()["english_fillers"]["words"],
+                                           self._dictionary(question))
             question.report_words, question.words = topic, words
             question.parts = [(topic, words)] if words else []
         question.asks_figure = any(word in lowered for word in figures_data()["figure_words"])
@@ -173,6 +174,15 @@ class Understander:
         question.townships = self._towns(found)
         self._place_words_of(question)
 
+    def _dictionary(self, question: Question) -> ReportDictionary:
+        """The English dictionary of the asked township's report (a word no report of its uses is no help)."""
+        if len(question.townships) != 1:
+            return ReportDictionary()
+        town = question.townships[0]
+        year = question.year if question.year in town.years else max(town.years, default=None)
+        report_id = self.kb.report_id(town.id, year) if year else None
+        return ReportDictionary(self.kb.sentence_texts(report_id) if report_id else ())
+
     def _towns(self, ids: list[int]) -> list[Township]:
         return [town for town in map(self.kb.township, ids) if town]
 
@@ -181,6 +191,13 @@ class Understander:
         for town in question.townships:
             question.place_words += [word for word in (town.county, county_short(town.county), town.name, town.short)
                                      if word and word in question.text]
+            if question.english and town.county and (spelled := pinyin(county_short(town.county))) in question.text.lower():
+                question.place_words.append(spelled)  # Yongping town (Dianjiang): its county, no thing asked
+            # 长寿胡镇 for 长寿湖镇, found by 长寿: the whole name as typed is the place, not 胡镇
+            stem, suffix = town.short, town.name[len(town.short):]
+            if town.name.startswith(stem) and suffix and len(stem) >= 3 and (typed := re.search(
+                    re.escape(stem[:-1]) + r"[\u4e00-\u9fff]" + re.escape(suffix), question.text)):
+                question.place_words.append(typed.group())
 
     def _fuzzy(self, question: Question) -> None:
         """Typos and homophones: 湘江原 → 湘江源, 背子乡 → 背孜乡, 长受镇 → 长寿镇, xiangjiangyan → 湘江源."""
