@@ -20,10 +20,11 @@ _MIN_FREQUENCY = 100  # jieba's count of a Chinese word: rarer words are seldom 
 
 
 @functools.cache
-def _glossary() -> dict[str, tuple[str, ...]]:
+def _glossary() -> dict[str, str]:
+    """English → its Chinese words, space-separated (split when looked up: the first English question in a
+    process reads the whole file)."""
     with open(PATH, encoding="utf-8") as handle:
-        rows = (line.rstrip("\n").split("\t") for line in handle if not line.startswith("#"))
-        return {english: tuple(chinese.split(" ")) for english, chinese in rows}
+        return dict(line.split("\t", 1) for line in handle.read().splitlines() if not line.startswith("#"))
 
 
 def chinese_for(english: str) -> tuple[str, ...]:
@@ -36,11 +37,10 @@ def chinese_for(english: str) -> tuple[str, ...]:
     True
     """
     english = english.lower().strip()
-    found = _glossary().get(english, ())
-    for singular in (re.sub(r"ies$", "y", english), re.sub(r"es$", "", english), re.sub(r"s$", "", english)):
-        if singular != english:
-            found += tuple(word for word in _glossary().get(singular, ()) if word not in found)
-    return found
+    found: dict[str, None] = {}
+    for form in (english, re.sub(r"ies$", "y", english), re.sub(r"es$", "", english), re.sub(r"s$", "", english)):
+        found.update(dict.fromkeys(_glossary().get(form, "").split()))
+    return tuple(found)
 
 
 def _definitions(entries: list[dict]) -> dict[str, set[str]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bot.english import ReportDictionary, in_report_words
+from bot.glossary import chinese_for
 from bot.figures import data as figures_data
 from bot.figures import question_parts
 from knowledge.aliases import admin_pattern, bigrams, county_short, one_off_keys, pinyin, pinyin_ends, spelling_key
@@ -115,6 +116,12 @@ class Understander:
         else:  # How many 8890 requests…: the reports' words for the figure matcher
             topic, words = in_report_words(canonical, question.place_words, intents()["english_fillers"]["words"],
                                            self._dictionary(question))
+            if len(question.townships) == 1 and any(word.isascii() and word.isalpha() and not chinese_for(word)
+                                                    for word in words):
+                # Yongping town (Dianjiang): its county, no thing asked (pinyin, 0.3 s to import, only for a word
+                # that is no English)
+                county = pinyin(county_short(question.townships[0].county)) if question.townships[0].county else ""
+                topic, words = topic.replace(county, "") if county else topic, [w for w in words if w != county]
             question.report_words, question.words = topic, words
             question.parts = [(topic, words)] if words else []
         question.asks_figure = any(word in lowered for word in figures_data()["figure_words"])
@@ -191,8 +198,6 @@ class Understander:
         for town in question.townships:
             question.place_words += [word for word in (town.county, county_short(town.county), town.name, town.short)
                                      if word and word in question.text]
-            if question.english and town.county and (spelled := pinyin(county_short(town.county))) in question.text.lower():
-                question.place_words.append(spelled)  # Yongping town (Dianjiang): its county, no thing asked
             # 长寿胡镇 for 长寿湖镇, found by 长寿: the whole name as typed is the place, not 胡镇
             stem, suffix = town.short, town.name[len(town.short):]
             if town.name.startswith(stem) and suffix and len(stem) >= 3 and (typed := re.search(
