@@ -18,9 +18,9 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bot.english import ReportDictionary, in_report_words
-from bot.glossary import chinese_for
 from bot.figures import data as figures_data
 from bot.figures import question_parts
+from bot.glossary import chinese_for
 from knowledge.aliases import admin_pattern, bigrams, county_short, one_off_keys, pinyin, pinyin_ends, spelling_key
 from knowledge.query import KnowledgeBase, Township
 from knowledge.text import has_cjk, normalize
