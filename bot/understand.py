@@ -198,11 +198,8 @@ class Understander:
         for town in question.townships:
             question.place_words += [word for word in (town.county, county_short(town.county), town.name, town.short)
                                      if word and word in question.text]
-            # 长寿胡镇 for 长寿湖镇, found by 长寿: the whole name as typed is the place, not 胡镇
-            stem, suffix = town.short, town.name[len(town.short):]
-            if town.name.startswith(stem) and suffix and len(stem) >= 3 and (typed := re.search(
-                    re.escape(stem[:-1]) + r"[\u4e00-\u9fff]" + re.escape(suffix), question.text)):
-                question.place_words.append(typed.group())
+            if typed := _typed_name(question.text, town):
+                question.place_words.append(typed)
 
     def _fuzzy(self, question: Question) -> None:
         """Typos and homophones: 湘江原 → 湘江源, 背子乡 → 背孜乡, 长受镇 → 长寿镇, xiangjiangyan → 湘江源."""
@@ -310,6 +307,21 @@ def _occurrences(text: str, piece: str) -> Iterator[int]:
     while start != -1:
         yield start
         start = text.find(piece, start + 1)
+
+
+def _typed_name(text: str, town: Township) -> str:
+    """The township's name as ``text`` types it with the last character of its stem wrong (长寿胡镇 for 长寿湖镇,
+    found by 长寿: the whole of it is the place, not 胡镇 asked), or ""."""
+    stem, suffix = town.short, town.name[len(town.short):]
+    if not (suffix and len(stem) >= 3 and town.name.startswith(stem)):
+        return ""
+    start = text.find(stem[:-1])
+    while start != -1:
+        typed = text[start:start + len(town.name)]
+        if typed.endswith(suffix) and has_cjk(typed[len(stem) - 1]):
+            return typed
+        start = text.find(stem[:-1], start + 1)
+    return ""
 
 
 def _with_suffix(text: str, name: str, end: int) -> str:
