@@ -14,7 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)"
+NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+|双)"  # 双组长: two heads
+_MEASURES = "个名位"  # 几个组长 asks 双组长: the measure word after the ask may be left out
 _ASK = re.compile(r"几|多少")
 _OPENING_MARKS, _CLOSING_MARKS = "“\"‘「", "”\"’」"
 _OPENING = f"[{_OPENING_MARKS}]?"
@@ -49,8 +50,11 @@ def templates(question: str) -> list[tuple[int, re.Pattern[str]]]:
                 if context < _LEAST_CONTEXT or (after < 2 and before < 2):
                     continue
                 body = f"({NUMBER})".join(map(re.escape, middle))
+                tail = re.escape(after_all[:after])
+                if after >= 3 and after_all[0] in _MEASURES:
+                    tail = after_all[0] + "?" + re.escape(after_all[1:after])
                 # the report may quote the phrase (评议考核“三到位”): a quotation mark may open it
-                pattern = re.escape(before_all[len(before_all) - before:]) + _OPENING + body + re.escape(after_all[:after])
+                pattern = re.escape(before_all[len(before_all) - before:]) + _OPENING + body + tail
                 found.append((context, re.compile(pattern)))
     found.sort(key=lambda item: -item[0])
     return found

@@ -11,6 +11,8 @@ from bot.phrases import find
     ("东晓街道连续几年获得幸福街道称号?", "东晓街道连续五年获得“深圳网民最喜爱幸福街道”称号。", "连续五年获得"),
     ("塘沽街道 带动几个党委开展集体学法", "以点带面，带动14个党委开展集体学法，形成合力。", "带动14个党委开展集体学法"),
     ("中村乡坚持做到评议考核几到位?", "坚持做到责任机制、监督机制和评议考核“三到位”,努力创新。", "考核“三到位”"),
+    # 双 is a number, and the measure word after the ask may be left out
+    ("大河乡法治政府建设领导小组设几个组长", "成立由乡党委书记、乡长任双组长的法治政府建设领导小组。", "双组长"),
 ])
 def test_the_reports_phrase_with_a_number_in_place_of_the_ask_answers(question, sentence, phrase):
     found = find(question, ["无关的一句话，开展活动3次。", sentence])
@@ -27,6 +29,11 @@ def test_a_phrase_that_gives_two_numbers_answers_nothing():
 def test_too_little_context_around_the_number_finds_nothing(question):
     # 几次 alone would be every 3次 of the report
     assert find(question, ["全年调解纠纷3次，受理信访5件，共有3个调委会。"]) is None
+
+
+def test_a_measure_word_left_out_needs_the_words_after_it():
+    # 个村 is too little to leave 个 out of: 一村一策 is no count of villages
+    assert find("冷水镇实行几个村", ["冷水镇实行一村一策，全覆盖。"]) is None
 
 
 def test_a_phrase_the_report_does_not_write_finds_nothing():
