@@ -410,9 +410,10 @@ class Answerer:
         return None
 
     def _numbered_phrase(self, q: Question, town: Township, facts: list[FactRow], year: int) -> Answer | None:
-        """The report's phrase with a number where the question has 几 (几位一体 → 三位一体), if there is one."""
+        """The report's phrase with a number where the question has 几 (几位一体 → 三位一体, 第几批 → 第三批), if there is one."""
         report_id = self._report_id(town, year)
-        found = phrases.find(q.topic, self.kb.sentence_texts(report_id))
+        sentences = self.kb.sentence_texts(report_id)
+        found = phrases.find(q.topic, sentences) or phrases.find_ordinal(q.topic, q.words, sentences)
         if found is None:
             return None
         sentence = next(s for s in self.kb.sentences(report_id) if s.text == found.sentence)

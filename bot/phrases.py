@@ -1,4 +1,4 @@
-"""Numbers written inside set phrases: 几位一体, 几办几中心, 连续几年, 几大行动, 带动几个党委.
+"""Numbers written inside set phrases: 几位一体, 几办几中心, 连续几年, 几大行动, 带动几个党委; and ordinals (第几批).
 
 A question may ask for a number that the report writes into a phrase of its own (“三位一体”工作机制, 完成五办四中心
 挂牌, 连续五年获评, 八大行动), where the figure matcher finds no figure with words around it. Here the question's
@@ -80,3 +80,37 @@ def find(question: str, sentences: Sequence[str]) -> Found | None:
             end += 1  # 评议考核“三到位”: closed as it was opened
         return Found(sentence[start:end], sentence, start)
     return None
+
+
+_ORDINAL_ASK = re.compile(r"第(?:几|多少)([\u4e00-\u9fff]?)")
+ORDINAL_SHARE = 0.6  # of the question's words (by length) the sentence of an ordinal must hold
+
+
+def find_ordinal(question: str, words: Sequence[str], sentences: Sequence[str]) -> Found | None:
+    """The ordinal a question asks (民主法治示范社区第几批 → 第三批; 述法是在第几次党工委会 → 第25, written without
+    次 before 党工委会): in the sentence that holds most of the question's ``words``, if it holds enough of them
+    and that sentence's ordinals of the asked kind are one."""
+    ask = _ORDINAL_ASK.search(question)
+    if not ask or not words:
+        return None
+    kind = ask.group(1)
+    after = question[ask.end():ask.end() + 2]  # 第几次党工委会: the report may write 第25党工委会
+    pattern = re.compile(f"第({NUMBER})" + (f"(?:{re.escape(kind)}|(?={re.escape(after)}))" if after else re.escape(kind)))
+    total = sum(map(len, words))
+    best: tuple[int, str, re.Match[str]] | None = None
+    tied = False
+    for sentence in sentences:
+        matches = list(pattern.finditer(sentence))
+        if not matches:
+            continue
+        held = sum(len(word) for word in words if word in sentence)
+        if held / total < ORDINAL_SHARE or len({match.group(1) for match in matches}) > 1:
+            continue
+        if best is None or held > best[0]:
+            best, tied = (held, sentence, matches[0]), False
+        elif held == best[0] and matches[0].group() != best[2].group():
+            tied = True
+    if best is None or tied:
+        return None
+    _, sentence, match = best
+    return Found(match.group(), sentence, match.start())

@@ -356,6 +356,8 @@ def held_out(tmp_path_factory):
     # the one figure of the asked measure word in the sentence of the question's words, its own words only 今年共计
     ("set8", "塘桥街道今年共组织了多少场应知应会专题讲座？", ["8场"], []),
     ("set8", "盈浦 普法志愿者队伍几支", ["37支"], []),
+    # an ordinal asked: the one in the sentence of the question's words
+    ("set8", "殷行 民主法治示范社区第几批", ["第三批"], []),
 ])
 def test_figures_asked_in_staff_words_over_new_reports(held_out, name, question, figures, not_shown):
     reply = held_out(name).answer(question)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.phrases import find
+from bot.phrases import find, find_ordinal
 
 
 @pytest.mark.parametrize("question, sentence, phrase", [
@@ -38,3 +38,19 @@ def test_a_measure_word_left_out_needs_the_words_after_it():
 
 def test_a_phrase_the_report_does_not_write_finds_nothing():
     assert find("庙行镇是几位一体的工作机制", ["建立法治述职、督察、考核工作机制。"]) is None
+
+
+@pytest.mark.parametrize("question, words, sentence, ordinal", [
+    ("殷行 民主法治示范社区第几批", ["民主法治", "示范社区"], "以第三批杨浦区民主法治示范社区创建为突破口,积极动员部署。", "第三批"),
+    # the report leaves out 次: the words after the ask follow the number instead
+    ("述法是在第几次党工委会", ["述法", "党工委会"], "党政主要领导第25党工委会年度述法专题报告。", "第25"),
+])
+def test_an_ordinal_is_found_in_the_sentence_of_the_questions_words(question, words, sentence, ordinal):
+    found = find_ordinal(question, words, ["第一批村居完成挂牌。", sentence])
+    assert found is not None and found.phrase == ordinal and found.sentence == sentence
+
+
+def test_an_ordinal_needs_the_questions_words_and_one_number():
+    sentences = ["民主法治示范社区创建第二批申报。", "第三批民主法治示范社区通过验收。"]
+    assert find_ordinal("民主法治示范社区第几批", ["民主法治", "示范社区"], sentences) is None  # two sentences, two
+    assert find_ordinal("法治宣传队第几批", ["法治", "宣传队"], ["第三批民主法治示范社区通过验收。"]) is None
