@@ -436,7 +436,9 @@ class _Places:
         if position != -1:
             gap = len(self.plain_core) - self.plain_core.rfind(word) - len(word) if word in self.plain_core else \
                 len(self.core) - position - len(word)
-            in_list = "、" in self.core[position:] and len(self.core) - position <= 14
+            # 法治讲座、业务培训60场次 or 法治讲座和业务培训60场次: a word of a short list the figure counts
+            joined = "、" in self.core[position:] or self.core[position + len(word):][:1] in ("和", "及", "与")
+            in_list = joined and len(self.core) - position <= 14
             touches = gap <= _ANCHOR_SLACK or in_list or len(self.core) <= 8  # a short lead is the figure's own
             return (1.0 if touches else max(0.6, 1 - 0.025 * gap)), touches
         if word in self.lead:  # inside the linking words (…均为)

@@ -358,6 +358,8 @@ def held_out(tmp_path_factory):
     ("set8", "盈浦 普法志愿者队伍几支", ["37支"], []),
     # an ordinal asked: the one in the sentence of the question's words
     ("set8", "殷行 民主法治示范社区第几批", ["第三批"], []),
+    # 法治讲座和业务培训60场次: a word joined by 和 to the next one is counted by the figure too
+    ("set3", "北河 法治讲座 办了多少场", ["60场次"], []),
 ])
 def test_figures_asked_in_staff_words_over_new_reports(held_out, name, question, figures, not_shown):
     reply = held_out(name).answer(question)
