@@ -42,6 +42,7 @@ NEAR_CLASS_THRESHOLD = 0.65  # the same, for a figure in a class near the asked 
 BESIDE_THRESHOLD = 0.2  # the same, for one of several figures asked, in the sentence of another one found
 SENTENCE_THRESHOLD = 0.8  # the share of the question's words a sentence holding the only figure of the unit must have
 
+_LATER = 0.05  # the credit of a question word written after a figure, beyond its tail and clause
 _ANCHOR_SLACK = 3  # characters between a question word and the figure that still "touch" it
 _CLAUSE_MARKS = "，。；！？：,;"
 _AS_OF = re.compile(r"(?:截至|截止|截止到|到)(?:20\d{2}年)?\d{1,2}月(?:底|末|份)?")
@@ -329,14 +330,19 @@ def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
         return None
     places = _places_of(fact)
     total = sum(wanted.weights)
-    gained, anchored = 0.0, False
+    gained, anchored, parts = 0.0, False, 0.0
+    after = places.sentence.find("其中", places.start)
     for word, weight in zip(wanted.words, wanted.weights):
         credit, touches = places.credit(word, wanted.pieces.get(word, ()))
         gained += weight * credit
         anchored = anchored or touches
+        if credit == _LATER and after != -1 and places.sentence.find(word, after) != -1:
+            parts += weight
     coverage = gained / total if total else 0.0
     if not anchored:
         coverage *= 0.4
+    if parts >= 0.25 * total:  # 权责清单中行政裁决事项几项: a part listed after the total's 其中 is asked, not the total
+        coverage *= 0.6
     score = coverage + unit_bonus + 0.15 * places.covered(wanted.words)
     if fact.metric and fact.metric in wanted.metric_ids and coverage > 0.3:
         score += 0.15
@@ -455,7 +461,7 @@ class _Places:
         if word in self.sentence[:self.start]:
             return 0.2, False
         if word in self.sentence:  # 权责清单事项合计80项，其中…行政裁决3项: later words are later figures'
-            return 0.05, False
+            return _LATER, False
         return 0.0, False
 
     def _near(self, word: str, pieces: tuple[str, ...]) -> tuple[float, bool]:

@@ -360,6 +360,8 @@ def held_out(tmp_path_factory):
     ("set8", "殷行 民主法治示范社区第几批", ["第三批"], []),
     # 法治讲座和业务培训60场次: a word joined by 和 to the next one is counted by the figure too
     ("set3", "北河 法治讲座 办了多少场", ["60场次"], []),
+    # 权责清单事项合计80项，其中：…行政裁决3项: the part named after the total's 其中 is asked
+    ("set3", "铁石乡权责清单中行政裁决事项有几项?", ["3项"], ["80项"]),
 ])
 def test_figures_asked_in_staff_words_over_new_reports(held_out, name, question, figures, not_shown):
     reply = held_out(name).answer(question)
