@@ -102,6 +102,7 @@ class Wanted:
     metric_ids: frozenset[str] = frozenset()  # lexicon metrics the question names
     metric_classes: frozenset[str] = frozenset()  # the unit classes those metrics are counted in
     per_unit: bool = False  # asks a per-village or partial figure (每村, 平均, 其中)
+    quoted: tuple[str, ...] = ()  # words the question puts in quotation marks: a figure's words exactly (“满意”)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class FigureMatcher:
             frozenset(m.id for m in chosen),
             frozenset(unit_class(u) for m in chosen for u in m.units),
             per_unit=any(word in text for word in ("每村", "每个村", "平均", "其中")),
+            quoted=tuple(re.findall(r"[“\"‘「]([\u4e00-\u9fff]{1,8})[”\"’」]", text)),
         )
 
     def rank(self, wanted: Wanted, facts: list[FactRow]) -> list[Match]:
@@ -344,6 +346,8 @@ def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
     if parts >= 0.25 * total:  # 权责清单中行政裁决事项几项: a part listed after the total's 其中 is asked, not the total
         coverage *= 0.6
     score = coverage + unit_bonus + 0.15 * places.covered(wanted.words)
+    if any(re.sub(r"[^\u4e00-\u9fff0-9]", "", places.core) == word for word in wanted.quoted):
+        score += 0.3  # 好差评“满意”的有多少条: 满意163条, not 非常满意802条
     if fact.metric and fact.metric in wanted.metric_ids and coverage > 0.3:
         score += 0.15
     if fact.scope and not wanted.per_unit:

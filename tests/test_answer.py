@@ -58,6 +58,7 @@ def test_real_report_questions_written_from_the_text(corpus_db):
     ("关坝 推进的是法律几进活动", "八进"),  # inside quotation marks: “法律八进”
     ("How many 8890 requests did Lipu handle in 2023?", "655"),  # English, a figure the lexicon does not name
     ("人民街道 每周三集中学习累计多少次", "20余次"),  # 人民街道 for 人民街街道
+    ("礼让街街道好差评“满意”的有多少条", "满意 163条"),  # quoted: the figure whose words are exactly 满意
 ])
 def test_any_figure_a_report_states_is_led(corpus_db, question, expected):
     reply = Answerer(corpus_db).answer(question)
