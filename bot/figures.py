@@ -103,6 +103,7 @@ class Wanted:
     metric_classes: frozenset[str] = frozenset()  # the unit classes those metrics are counted in
     per_unit: bool = False  # asks a per-village or partial figure (每村, 平均, 其中)
     quoted: tuple[str, ...] = ()  # words the question puts in quotation marks: a figure's words exactly (“满意”)
+    counted: str = ""  # the noun written right after the asked unit (几个党委 → 党委): what the figure counts
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ class FigureMatcher:
             frozenset(m.id for m in chosen),
             frozenset(unit_class(u) for m in chosen for u in m.units),
             per_unit=any(word in text for word in ("每村", "每个村", "平均", "其中")),
+            counted=next((text[m.end():m.end() + 2] for m in _asked_units(text)
+                          if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[m.end():m.end() + 2])), ""),
             quoted=tuple(re.findall(r"[“\"‘「]([\u4e00-\u9fff]{1,8})[”\"’」]", text)),
         )
 
@@ -346,6 +349,8 @@ def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
     if parts >= 0.25 * total:  # 权责清单中行政裁决事项几项: a part listed after the total's 其中 is asked, not the total
         coverage *= 0.6
     score = coverage + unit_bonus + 0.15 * places.covered(wanted.words)
+    if wanted.counted and wanted.unit == fact.unit == "个" and fact.tail.startswith(wanted.counted):
+        score += 0.3  # 带动几个党委开展集体学法: 14个党委, not the 200余场次 of their study (几个 asks no class)
     if any(re.sub(r"[^\u4e00-\u9fff0-9]", "", places.core) == word for word in wanted.quoted):
         score += 0.3  # 好差评“满意”的有多少条: 满意163条, not 非常满意802条
     if fact.metric and fact.metric in wanted.metric_ids and coverage > 0.3:

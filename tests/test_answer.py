@@ -59,6 +59,8 @@ def test_real_report_questions_written_from_the_text(corpus_db):
     ("How many 8890 requests did Lipu handle in 2023?", "655"),  # English, a figure the lexicon does not name
     ("人民街道 每周三集中学习累计多少次", "20余次"),  # 人民街道 for 人民街街道
     ("礼让街街道好差评“满意”的有多少条", "满意 163条"),  # quoted: the figure whose words are exactly 满意
+    # not the 2件 followed by 行政规范文件: only 几个 asks its noun that way; 废止 says which
+    ("白沙路街道废止了几件行政规范文件", "1件"),
 ])
 def test_any_figure_a_report_states_is_led(corpus_db, question, expected):
     reply = Answerer(corpus_db).answer(question)
@@ -363,6 +365,8 @@ def held_out(tmp_path_factory):
     ("set3", "北河 法治讲座 办了多少场", ["60场次"], []),
     # 权责清单事项合计80项，其中：…行政裁决3项: the part named after the total's 其中 is asked
     ("set3", "铁石乡权责清单中行政裁决事项有几项?", ["3项"], ["80项"]),
+    # 几个党委: the figure followed by 党委 counts them, not the 200余场次 of their study
+    ("set4", "塘沽街道 带动几个党委开展集体学法", ["14个"], ["200余场次"]),
 ])
 def test_figures_asked_in_staff_words_over_new_reports(held_out, name, question, figures, not_shown):
     reply = held_out(name).answer(question)
