@@ -277,9 +277,12 @@ class Answerer:
     def _value(self, q: Question, town: Township) -> Answer:
         metric = q.metric
         facts, year = self._report_facts(town, q.year)
-        asked = asked_unit(q.topic)[1]
+        measure, asked = asked_unit(q.topic)
         if asked:  # 培训多少人次: not the number of sessions
             facts = [fact for fact in facts if fact.unit_class == asked]
+        if measure in figures_data()["distinct_units"] and not any(
+                fact.unit.startswith(measure) for fact in facts if fact.metric in _answers_for(metric)):
+            return self._figure(q, town)  # 理论学习中心组组织了几期: 12期, though the lexicon's sessions are 次 (场 is 场次)
         exact = _closest_first(q.text, [f for f in facts if f.metric in _answers_for(metric)])
         # a sibling metric's figure (排查 for 化解) stands in only if it names what is asked (矛盾纠纷, not 问题隐患)
         family = [] if exact or not metric.family else _closest_first(

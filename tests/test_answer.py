@@ -367,6 +367,8 @@ def held_out(tmp_path_factory):
     ("set3", "铁石乡权责清单中行政裁决事项有几项?", ["3项"], ["80项"]),
     # 几个党委: the figure followed by 党委 counts them, not the 200余场次 of their study
     ("set4", "塘沽街道 带动几个党委开展集体学法", ["14个"], ["200余场次"]),
+    # the lexicon's study sessions are counted in 次 here: 几期 asks another figure
+    ("set5", "海城 理论学习中心组 组织了几期", ["12期"], ["14次"]),
 ])
 def test_figures_asked_in_staff_words_over_new_reports(held_out, name, question, figures, not_shown):
     reply = held_out(name).answer(question)
