@@ -151,7 +151,7 @@ class FigureMatcher:
             per_unit=any(word in text for word in ("每村", "每个村", "平均", "其中")),
             counted=next((text[m.end():m.end() + 2] for m in _asked_units(text)
                           if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[m.end():m.end() + 2])), ""),
-            quoted=tuple(re.findall(r"[“\"‘「]([\u4e00-\u9fff]{1,8})[”\"’」]", text)),
+            quoted=_quoted(text),
         )
 
     def rank(self, wanted: Wanted, facts: list[FactRow]) -> list[Match]:
@@ -200,10 +200,16 @@ def content_words(text: str, cut: Callable[[str], list[str]]) -> list[str]:
         text = text[:match.start()] + " " + text[match.end():]
     text = _AS_OF.sub(" ", text)  # 截至11月受理了多少件: when, not what
     words = [word[:-1] if len(word) > 1 and word.endswith(("了", "过")) else word for word in cut(text)]  # 发了 → 发
-    words = [word for word in words if word not in stop and re.search(r"[\u4e00-\u9fff0-9]", word)]
+    quoted = set(_quoted(text))  # 权责清单里“其他”类事项: a word in quotation marks is asked, whatever it is
+    words = [word for word in words if (word not in stop or word in quoted) and re.search(r"[\u4e00-\u9fff0-9]", word)]
     # 学法 一年学了几次: a one-character word another of its words holds says nothing more
     words = [word for word in words if len(word) > 1 or not any(word in other for other in words if other != word)]
     return list(dict.fromkeys(words))
+
+
+def _quoted(text: str) -> tuple[str, ...]:
+    """The words ``text`` puts in quotation marks (好差评“满意”的有多少条 → 满意)."""
+    return tuple(re.findall(r"[“\"‘「]([\u4e00-\u9fff]{1,8})[”\"’」]", text))
 
 
 def question_parts(text: str, cut: Callable[[str], list[str]]) -> list[tuple[str, list[str]]]:
@@ -465,6 +471,9 @@ class _Places:
             return (0.7, True) if self.continues else (0.5, False)
         if word in self.after:
             return (0.6, True) if self.names_first else (0.4, False)
+        whole = self.sentence.rfind("其中", 0, self.start)  # 权责清单事项合计80项，其中：…其他47项: of the whole
+        if whole != -1 and word in self.sentence[:whole]:
+            return 0.6, False
         if word in self.segment:
             return 0.4, False
         if word in self.sentence[:self.start]:
