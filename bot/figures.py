@@ -104,6 +104,7 @@ class Wanted:
     per_unit: bool = False  # asks a per-village or partial figure (每村, 平均, 其中)
     quoted: tuple[str, ...] = ()  # words the question puts in quotation marks: a figure's words exactly (“满意”)
     counted: str = ""  # the noun written right after the asked unit (几个党委 → 党委): what the figure counts
+    head: str = ""  # the content word written right before the ask (…开展专题研讨几次 → 专题研讨): what is counted
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class FigureMatcher:
             counted=next((text[m.end():m.end() + 2] for m in _asked_units(text)
                           if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[m.end():m.end() + 2])), ""),
             quoted=_quoted(text),
+            head=_head(text, words),
         )
 
     def rank(self, wanted: Wanted, facts: list[FactRow]) -> list[Match]:
@@ -205,6 +207,15 @@ def content_words(text: str, cut: Callable[[str], list[str]]) -> list[str]:
     # 学法 一年学了几次: a one-character word another of its words holds says nothing more
     words = [word for word in words if len(word) > 1 or not any(word in other for other in words if other != word)]
     return list(dict.fromkeys(words))
+
+
+def _head(text: str, words: list[str]) -> str:
+    """The content word that ends right before the question's first ask (多少/几), if one does."""
+    ask = re.search(r"多少|几", text)
+    if not ask:
+        return ""
+    before = text[:ask.start()].rstrip("了过的有是共")
+    return next((word for word in sorted(words, key=len, reverse=True) if len(word) >= 2 and before.endswith(word)), "")
 
 
 def _quoted(text: str) -> tuple[str, ...]:
@@ -355,6 +366,8 @@ def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
     if parts >= 0.25 * total:  # 权责清单中行政裁决事项几项: a part listed after the total's 其中 is asked, not the total
         coverage *= 0.6
     score = coverage + unit_bonus + 0.15 * places.covered(wanted.words)
+    if wanted.head and places.ends_with(wanted.head):
+        score += 0.2  # 工委理论学习中心组…开展专题研讨几次: 开展专题研讨4次, not the 专题学习3次 of the same 中心组
     if wanted.counted and wanted.unit == fact.unit == "个" and fact.tail.startswith(wanted.counted):
         score += 0.3  # 带动几个党委开展集体学法: 14个党委, not the 200余场次 of their study (几个 asks no class)
     if any(re.sub(r"[^\u4e00-\u9fff0-9]", "", places.core) == word for word in wanted.quoted):
@@ -428,6 +441,10 @@ class _Places:
         clause_end = min((i for i in (sentence.find(mark, end) for mark in _CLAUSE_MARKS) if i != -1), default=len(sentence))
         self.after = sentence[end:clause_end]
         self.sentence, self.start = sentence, start
+
+    def ends_with(self, word: str) -> bool:
+        """True when ``word`` ends the figure's own words (专题研讨 of 开展专题研讨4次)."""
+        return bool(self.core) and self.plain_core.endswith(word) or self.core.endswith(word)
 
     def covered(self, words: tuple[str, ...]) -> float:
         """The share of the figure's own words (its lead) that the question's words cover: 满意 fits the
