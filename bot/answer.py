@@ -347,6 +347,13 @@ class Answerer:
             return None
         beside_ones = {(m.fact.report_id, m.fact.position) for m in found if m}
         taken = {(m.fact.report_id, m.fact.offset) for m in found if m}
+        if not words:  # 组建了多少支普法志愿者队伍，每支多少人以上: the figure of the asked unit right after the other
+            after = [m.fact for m in found if m]
+            beside_it = [fact for fact in facts if (fact.report_id, fact.position) in beside_ones and fact.unit_class == asked
+                         and (fact.report_id, fact.offset) not in taken and fact.offset is not None
+                         and any(fact.position == a.position and fact.offset > a.offset for a in after)]
+            first = min(beside_it, key=lambda fact: fact.offset, default=None)
+            return Match(first, BESIDE_THRESHOLD, BESIDE_THRESHOLD) if first else None
         for match in self.matcher.rank(self.matcher.wanted(text, words, q.metric), facts):
             if match.coverage < BESIDE_THRESHOLD:
                 break
@@ -843,6 +850,7 @@ class Answerer:
             name = name[:opened] + name[opened + 1:]
         if name[:1] in "（(" and not any(mark in name for mark in "）)"):
             name = name[1:]  # (其中简易程序110件: a bracket the name does not close opens the report's aside
+        name = name.removeprefix("的")  # 37支10人以上的普法志愿者队伍: 普法志愿者队伍 10人以上
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
             return f"其中{name.removeprefix('其中')} {figure}"
         scope = f"（{fact.scope}）" if fact.scope else ""
