@@ -320,8 +320,14 @@ class Answerer:
             # 参观学习多少批 多少人次: 446人次 is found by its words, 28批 only as the figure given with it
             other = beside(found[1].fact, q.parts[0][0], facts)
             found[0] = Match(other, found[1].score, found[1].coverage) if other else None
+        first_found = list(found)
+        for index, match in enumerate(found):  # 中心组学习研讨和机关干部集中学习各几次: one figure answers one part,
+            if match and any(other and other.fact is match.fact and other.coverage > match.coverage
+                             for other in found[:index] + found[index + 1:]):  # the one it fits best, if another
+                found[index] = None  # fits the other part beside it (else it stays: the question was cut badly)
         if len(found) >= 2 and any(found) and not all(found):
-            found = [match or self._beside_found(q, index, found, facts) for index, match in enumerate(found)]
+            found = [match or self._beside_found(q, index, found, facts) or first_found[index]
+                     for index, match in enumerate(found)]
         if len(found) < 2 or not all(found):  # one thing asked, or not each of several found: the whole question
             found = [self._best(q.topic, q.words, q.metric, facts)]
         if found[0] is None:

@@ -361,6 +361,8 @@ def held_out(tmp_path_factory):
     ("set8", "盈浦 普法志愿者队伍几支", ["37支"], []),
     # an ordinal asked: the one in the sentence of the question's words
     ("set8", "殷行 民主法治示范社区第几批", ["第三批"], []),
+    # one figure answers one part: the part it fits less takes the figure beside it
+    ("set8", "观胜镇 中心组学习研讨和机关干部集中学习各几次", ["1次", "2次"], []),
     # a part with no words of its own (每支多少人以上): the figure of its unit right after the other part's
     ("set8", "盈浦街道组建了多少支普法志愿者队伍，每支多少人以上？", ["37支", "普法志愿者队伍 10人以上"], ["的普法"]),
     # 法治讲座和业务培训60场次: a word joined by 和 to the next one is counted by the figure too
