@@ -60,7 +60,7 @@ def _objects() -> re.Pattern[str]:
     """What a figure's words name as the thing studied or done, between the verb and the figure: 《…》 titles,
     a closing 等…, and the data's ``studied`` (中心组学习习近平法治思想4次: 4 study sessions)."""
     studied = "|".join(map(re.escape, data()["studied"]))
-    return re.compile(rf"《[^》]*》|等[\u4e00-\u9fff]{{0,8}}$|(?<=[学习])(?:{studied})$")
+    return re.compile(rf"《[^》]*》|等[\u4e00-\u9fff]{{0,8}}$|(?<=[学习])(?:{studied}|(?:(?!学习)[\u4e00-\u9fff]){{2,16}}?(?:精神|思想))$")
 
 
 @functools.cache
@@ -477,7 +477,7 @@ class _Places:
             # 法治讲座、业务培训60场次 or 法治讲座和业务培训60场次: a word of a short list the figure counts
             joined = "、" in self.core[position:] or self.core[position + len(word):][:1] in ("和", "及", "与")
             in_list = joined and len(self.core) - position <= 14
-            touches = gap <= _ANCHOR_SLACK or in_list or len(self.core) <= 8  # a short lead is the figure's own
+            touches = gap <= _ANCHOR_SLACK or in_list or len(self.plain_core) <= 8  # a short lead is the figure's own
             return (1.0 if touches else max(0.6, 1 - 0.025 * gap)), touches
         if word in self.lead:  # inside the linking words (…均为)
             return 0.8, True
