@@ -340,6 +340,8 @@ def held_out(tmp_path_factory):
     ("set7", "大口屯 持证的几个 没考证的几个", ["8人", "2人"], []),
     # a county written before the township with a space: a place, not what is asked
     ("set7", "宁海 一市 研讨搞了几次", ["6次"], []),
+    # 专题学习保密、疫情防控、《…》等22场次: the list after 学习 that 等 closes is what was studied
+    ("set7", "龙规 专题学习几场 参训多少人次", ["22场次", "700人次"], ["34场次"]),
     ("set7", "赵集镇2024年发放了多少份普法资料?", ["一万四千余份"], []),
     # 参与 holds 与: the question asks one figure, and 审核合同 5份 is not part of its answer
     ("set2", "大中街道2025年司法所共参与了多少次领导班子会议?", ["领导班子会议 9次"], ["审核合同"]),
