@@ -104,7 +104,7 @@ class Wanted:
     metric_classes: frozenset[str] = frozenset()  # the unit classes those metrics are counted in
     per_unit: bool = False  # asks a per-village or partial figure (每村, 平均, 其中)
     quoted: tuple[str, ...] = ()  # words the question puts in quotation marks: a figure's words exactly (“满意”)
-    counted: str = ""  # the noun written right after the asked unit (几个党委 → 党委): what the figure counts
+    counted: str = ""  # the words right after the asked unit (几个党委…, 多少个政府文件): what the figure counts
     head: str = ""  # the content word written right before the ask (…开展专题研讨几次 → 专题研讨): what is counted
 
 
@@ -151,8 +151,8 @@ class FigureMatcher:
             frozenset(m.id for m in chosen),
             frozenset(unit_class(u) for m in chosen for u in m.units),
             per_unit=any(word in text for word in ("每村", "每个村", "平均", "其中")),
-            counted=next((text[m.end():m.end() + 2] for m in _asked_units(text)
-                          if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[m.end():m.end() + 2])), ""),
+            counted=next((run.group() for m in _asked_units(text)
+                          if (run := re.match(r"[\u4e00-\u9fff]{2,6}", text[m.end():]))), ""),
             quoted=_quoted(text),
             head=_head(text, words),
         )
@@ -369,8 +369,9 @@ def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
     score = coverage + unit_bonus + 0.15 * places.covered(wanted.words)
     if wanted.head and places.ends_with(wanted.head):
         score += 0.2  # 工委理论学习中心组…开展专题研讨几次: 开展专题研讨4次, not the 专题学习3次 of the same 中心组
-    if wanted.counted and wanted.unit == fact.unit == "个" and fact.tail.startswith(wanted.counted):
-        score += 0.3  # 带动几个党委开展集体学法: 14个党委, not the 200余场次 of their study (几个 asks no class)
+    if wanted.counted and wanted.unit == fact.unit == "个" and (
+            fact.tail.startswith(wanted.counted[:2]) or places.ends_with(wanted.counted)):
+        score += 0.3  # 带动几个党委开展集体学法: 14个党委, not 200余场次 (几个 asks no class); 政府文件14个, not 党委文件
     if any(re.sub(r"[^\u4e00-\u9fff0-9]", "", places.core) == word for word in wanted.quoted):
         score += 0.3  # 好差评“满意”的有多少条: 满意163条, not 非常满意802条
     if fact.metric and fact.metric in wanted.metric_ids and coverage > 0.3:
