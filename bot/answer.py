@@ -471,7 +471,9 @@ class Answerer:
         wanted = self.matcher.wanted(q.topic, q.words, q.metric)
         year = self._ranking_year(q)
         fewest = any(word in q.text for word in ("最少", "最低"))
-        candidates = list(self.kb.facts_about(known, year, limit=_EXACT_RANKING + 1)) if known else []
+        # only figures the asked unit allows (人次: people too) are read
+        allowed = (wanted.unit_class, *figures_data()["near_classes"].get(wanted.unit_class, ())) if wanted.unit_class else ()
+        candidates = list(self.kb.facts_about(known, year, limit=_EXACT_RANKING + 1, unit_classes=allowed)) if known else []
         if len(candidates) <= _EXACT_RANKING:
             rows, stated = self._rank_all(wanted, candidates, fewest), ""
         else:
@@ -599,6 +601,8 @@ class Answerer:
         """
         metric, year = q.metric, self._ranking_year(q)
         _, asked = asked_unit(q.topic)
+        if not self.kb.stated_by(metric.id, year, asked):  # 法治培训人次最多: no township states it in 人次, so
+            return [], 0  # walking every training figure to find none is not needed (counted at write time)
         picks: list[FactRow] = []
         seen: set[int] = set()
         for fact in self.kb.ranked([metric.id], year, fewest, asked):

@@ -293,13 +293,17 @@ class KnowledgeBase:
         return {word: stored.get(word.lower(), 0) for word in dict.fromkeys(words)}, self._total("figures")
 
     def facts_about(self, words: list[str], year: int | None = None, unit_class: str = "", fewest: bool | None = None,
-                    limit: int = -1) -> Iterator[FactRow]:
+                    limit: int = -1, unit_classes: tuple[str, ...] = ()) -> Iterator[FactRow]:
         """Whole figures (no scope) whose lead or tail holds every one of ``words``, through the full-text index, in
-        every township's report of ``year`` (newest when None); only of ``unit_class`` if given. By township
-        name, or largest first (``fewest``: smallest first) when ``fewest`` is given; read as needed."""
+        every township's report of ``year`` (newest when None); only of ``unit_class`` (or of ``unit_classes``) if
+        given. By township name, or largest first (``fewest``: smallest first) when ``fewest`` is given; read as
+        needed."""
         where, params = self._about_filter(words, year, unit_class)
         if where is None:
             return
+        if unit_classes:
+            where += f" and f.unit_class in ({_placeholders(unit_classes)})"
+            params = [*params, *unit_classes]
         order = "t.name, f.id" if fewest is None else f"coalesce(f.value, f.lower) {'asc' if fewest else 'desc'}"
         for row in self.db.execute(_FACT_SQL + f" join facts_fts on facts_fts.rowid = f.id where {where} "
                                    f"order by {order} limit ?", [*params, limit]):
