@@ -164,6 +164,18 @@ def _input_lines() -> Iterator[str]:
         yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
+def _chat_answer(answerer, line: str, conversation):
+    """One chat line's reply: a question, or one of Telegram's commands (/towns, /town NAME, /help)."""
+    command, _, rest = line.strip().partition(" ")
+    if command == "/towns":
+        return answerer.townships()
+    if command == "/town" and rest.strip():
+        return answerer.town_card(rest.strip(), conversation=conversation)
+    if command in ("/help", "/start", "/town"):
+        return answerer.help()
+    return answerer.answer(line, conversation)
+
+
 def _chat(args: argparse.Namespace) -> int:
     from bot.answer import Conversation
 
@@ -171,11 +183,11 @@ def _chat(args: argparse.Namespace) -> int:
     conversation = Conversation()
     if not sys.stdin.isatty():  # a script or a pipe: one reply per line, as ``ask`` gives, in one conversation
         for line in _input_lines():
-            print(_reply(answerer.answer(line, conversation), args.json), flush=True)
+            print(_reply(_chat_answer(answerer, line, conversation), args.json), flush=True)
             if not args.json:
                 print()
         return 0
-    print("乡镇法治报告助手：请提问（例如：湘江源有多少人民调解员？）。Ctrl-D 退出。")
+    print("乡镇法治报告助手：请提问（例如：湘江源有多少人民调解员？）。/towns 乡镇列表，/town 湘江源 主要数据，Ctrl-D 退出。")
     while True:
         try:
             line = input("> ")
@@ -183,7 +195,7 @@ def _chat(args: argparse.Namespace) -> int:
             print()
             return 0
         if line.strip():
-            print(_reply(answerer.answer(line.strip(), conversation), args.json), flush=True)
+            print(_reply(_chat_answer(answerer, line.strip(), conversation), args.json), flush=True)
             print()
 
 

@@ -142,6 +142,14 @@ def test_chat_carries_follow_ups_over_a_pipe(seeds_db):
     assert "7人" in replies[0]["text"] and replies[1]["facts"][0]["township"] == "背孜乡"
 
 
+def test_chat_takes_telegrams_commands_and_a_town_card_sets_the_township(seeds_db):
+    result = run_cli("--db", str(seeds_db), "chat", "--json", stdin="/towns\n/town 湘江源\n那执法证呢\n")
+    towns, card, follow_up = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all(name in towns["text"] for name in ("四棵树镇", "背孜乡", "湘江源瑶族乡"))
+    assert card["text"].startswith("湘江源瑶族乡") and "人民调解员" in card["text"]
+    assert follow_up["answered"] and follow_up["facts"][0]["township"] == "湘江源瑶族乡"
+
+
 @pytest.mark.parametrize("text", ["新花乡有多少调解员", "xinhua tiaojieyuan"])
 def test_a_name_that_fits_two_townships_is_asked_back(twins_db, text):
     reply = Answerer(twins_db).answer(text)
