@@ -57,11 +57,12 @@ def data() -> dict:
 
 @functools.cache
 def _objects() -> re.Pattern[str]:
-    """What a figure's words name as the thing studied or done, between the verb and the figure: 《…》 titles,
+    """What a figure's words name as the thing studied or done, between the verb and the figure: 《…》 titles, a
+    quoted name right before it (取消“临时摊点备案”1项),
     a closing 等… (with the list after 学习 that it closes: 专题学习保密、疫情防控、《…》等22场次), and the data's
     ``studied`` or another 学习…精神/思想 (中心组学习习近平法治思想4次: 4 study sessions)."""
     studied = "|".join(map(re.escape, data()["studied"]))
-    return re.compile(rf"(?<=学习)[^，。；,;]{{2,60}}?等[\u4e00-\u9fff]{{0,8}}$|《[^》]*》|等[\u4e00-\u9fff]{{0,8}}$|(?<=[学习])(?:{studied}|(?:(?!学习)[\u4e00-\u9fff]){{2,16}}?(?:精神|思想))$")
+    return re.compile(rf"(?<=学习)[^，。；,;]{{2,60}}?等[\u4e00-\u9fff]{{0,8}}$|《[^》]*》|“[^”]{{2,20}}”$|等[\u4e00-\u9fff]{{0,8}}$|(?<=[学习])(?:{studied}|(?:(?!学习)[\u4e00-\u9fff]){{2,16}}?(?:精神|思想))$")
 
 
 @functools.cache
