@@ -861,6 +861,8 @@ class Answerer:
         if name[:1] in "（(" and not any(mark in name for mark in "）)"):
             name = name[1:]  # (其中简易程序110件: a bracket the name does not close opens the report's aside
         name = name.removeprefix("的")  # 37支10人以上的普法志愿者队伍: 普法志愿者队伍 10人以上
+        if re.search(r"[0-9][\u4e00-\u9fff]{1,2}[，,]$", name) and fact.lead.strip("，, "):
+            name = fact.lead.strip("，, ")  # 满意163条，合计965条: the words before it are the last figure's
         if fact.scope == "其中":  # a part of a total stated just before it: 其中村级调委会 5个
             return f"其中{name.removeprefix('其中')} {figure}"
         scope = f"（{fact.scope}）" if fact.scope else ""

@@ -427,6 +427,8 @@ class _Places:
         # …专题集中学习，全年累计开展20余次: a lead that is only a bare verb (开展) counts the clause before, too
         bare = label in data()["bare_verbs"] and label in self.core
         self.continues = not self.core or self.core.startswith(_continuing_verbs()) or bare
+        # 非常满意802条，满意163条，合计965条: a total counts what the sentence counted before it
+        self.totals = lead.strip("，, ").endswith(("合计", "共计", "总计")) and len(lead.strip("，, ")) <= 4
         if self.continues and clause_start > 1:
             clause_start = max(sentence.rfind(mark, 0, clause_start - 1) for mark in _CLAUSE_MARKS) + 1
         self.clause = sentence[clause_start:max(lead_start, clause_start)]
@@ -494,6 +496,8 @@ class _Places:
         whole = self.sentence.rfind("其中", 0, self.start)  # 权责清单事项合计80项，其中：…其他47项: of the whole
         if whole != -1 and word in self.sentence[:whole]:
             return 0.6, False
+        if self.totals and word in self.sentence[:self.start]:
+            return 0.7, True
         if word in self.segment:
             return 0.4, False
         if word in self.sentence[:self.start]:

@@ -59,6 +59,7 @@ def test_real_report_questions_written_from_the_text(corpus_db):
     ("How many 8890 requests did Lipu handle in 2023?", "655"),  # English, a figure the lexicon does not name
     ("人民街道 每周三集中学习累计多少次", "20余次"),  # 人民街道 for 人民街街道
     ("礼让街街道好差评“满意”的有多少条", "满意 163条"),  # quoted: the figure whose words are exactly 满意
+    ("礼让街 好差评一共多少条", "合计 965条"),  # a total counts what its sentence counted before it
     # not the 2件 followed by 行政规范文件: only 几个 asks its noun that way; 废止 says which
     ("白沙路街道废止了几件行政规范文件", "1件"),
 ])
@@ -371,6 +372,7 @@ def held_out(tmp_path_factory):
     ("set8", "盈浦 普法志愿者队伍几支", ["37支"], []),
     # an ordinal asked: the one in the sentence of the question's words
     ("set8", "殷行 民主法治示范社区第几批", ["第三批"], []),
+    ("set6", "柳城 权责事项取消了几项", ["1项"], ["3项"]),  # 取消“临时摊点备案”1项: the quoted name is what was done
     # one figure answers one part: the part it fits less takes the figure beside it
     ("set8", "观胜镇 中心组学习研讨和机关干部集中学习各几次", ["1次", "2次"], []),
     # a part with no words of its own (每支多少人以上): the figure of its unit right after the other part's
