@@ -426,7 +426,9 @@ class _Places:
         # 开展“法律进村”活动50余场，…，覆盖群众2万余人次: what 覆盖 covers stands earlier in the sentence
         # …专题集中学习，全年累计开展20余次: a lead that is only a bare verb (开展) counts the clause before, too
         bare = label in data()["bare_verbs"] and label in self.core
-        self.continues = not self.core or self.core.startswith(_continuing_verbs()) or bare
+        # …参加县级法治培训，参训率达100%: a bare rate is of what the clause before it did
+        rate = len(self.core) <= 5 and bool(re.fullmatch(r"[\u4e00-\u9fff]{1,3}率(?:达|为|达到)?", self.core))
+        self.continues = not self.core or self.core.startswith(_continuing_verbs()) or bare or rate
         # 非常满意802条，满意163条，合计965条: a total counts what the sentence counted before it
         self.totals = lead.strip("，, ").endswith(("合计", "共计", "总计")) and len(lead.strip("，, ")) <= 4
         if self.continues and clause_start > 1:

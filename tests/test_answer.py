@@ -373,6 +373,7 @@ def held_out(tmp_path_factory):
     # an ordinal asked: the one in the sentence of the question's words
     ("set8", "殷行 民主法治示范社区第几批", ["第三批"], []),
     ("set6", "柳城 权责事项取消了几项", ["1项"], ["3项"]),  # 取消“临时摊点备案”1项: the quoted name is what was done
+    ("set1", "河头镇参加县级法治培训的参训率是多少?", ["100%"], []),  # …参加县级法治培训，参训率达100%
     # one figure answers one part: the part it fits less takes the figure beside it
     ("set8", "观胜镇 中心组学习研讨和机关干部集中学习各几次", ["1次", "2次"], []),
     # a part with no words of its own (每支多少人以上): the figure of its unit right after the other part's
