@@ -47,7 +47,9 @@ def templates(question: str) -> list[tuple[int, re.Pattern[str]]]:
         for after in range(len(after_all), 0, -1):
             for before in range(len(before_all), -1, -1):
                 context = before + after + sum(map(len, middle))
-                if context < _LEAST_CONTEXT or (after < 2 and before < 2):
+                # 几站几室: two numbers with a word between them and after them say enough (“1站36室”)
+                least = _LEAST_CONTEXT if len(asks) < 2 else 2
+                if context < least or (len(asks) < 2 and after < 2 and before < 2):
                     continue
                 body = f"({NUMBER})".join(map(re.escape, middle))
                 tail = re.escape(after_all[:after])

@@ -11,6 +11,8 @@ from bot.phrases import find, find_ordinal
     ("东晓街道连续几年获得幸福街道称号?", "东晓街道连续五年获得“深圳网民最喜爱幸福街道”称号。", "连续五年获得"),
     ("塘沽街道 带动几个党委开展集体学法", "以点带面，带动14个党委开展集体学法，形成合力。", "带动14个党委开展集体学法"),
     ("中村乡坚持做到评议考核几到位?", "坚持做到责任机制、监督机制和评议考核“三到位”,努力创新。", "考核“三到位”"),
+    # two asks with a word between and after them: enough context (the report quotes “1站36室”)
+    ("长受路 法律服务平台 是几站几室", "依托“1站36室”平台,将法律服务送进居民家", "1站36室"),
     # 双 is a number, and the measure word after the ask may be left out
     ("大河乡法治政府建设领导小组设几个组长", "成立由乡党委书记、乡长任双组长的法治政府建设领导小组。", "双组长"),
 ])
