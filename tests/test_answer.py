@@ -220,7 +220,7 @@ def test_problems_are_quoted_without_the_heading(seeds_answerer):
 
 
 @pytest.mark.parametrize("name, right_floor, wrong_ceiling", [
-    ("set1", 0.93, 0.03), ("set2", 0.93, 0.03), ("set3", 0.93, 0.03), ("set4", 0.91, 0.03), ("set5", 0.93, 0.03),
+    ("set1", 0.93, 0.03), ("set2", 0.93, 0.03), ("set3", 0.93, 0.03), ("set4", 0.93, 0.03), ("set5", 0.93, 0.03),
     ("set6", 0.93, 0.03), ("set7", 0.93, 0.03), ("set8", 0.93, 0.03), ("set9", 0.93, 0.03)])
 def test_held_out_real_reports(tmp_path, name, right_floor, wrong_ceiling):
     # 154 real reports the project was not built on, questions written from their text (tests/data/heldout).
