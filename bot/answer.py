@@ -189,6 +189,8 @@ class Answerer:
                 if reply.answered:
                     return reply
             return self._unknowable(q)
+        if not q.townships and not q.unknown_place and (first := self._unknown_first_word(q)):
+            q.unknown_place = first  # 伊金霍落 法治会议 几次: a place the knowledge base has no report of
         if q.unknown_place and not q.townships:
             return self._unknown_place(q)
         counted = q.metric is not None and q.metric.kind == "count"
@@ -803,6 +805,17 @@ class Answerer:
         return Answer(q.text, False, self._say(q, f"知识库中没有{q.unknown_place}的报告。",
                                                f"There is no report of {q.unknown_place} in the knowledge base."),
                       notes=[self._say(q, f"现有：{names}", f"Townships: {names}")])
+
+    def _unknown_first_word(self, q: Question) -> str:
+        """The question's first word, typed apart before the rest, when no figure of any report has a word of it:
+        a place the knowledge base has no report of (伊金霍落 法治会议 几次), not what is asked (调解员 有多少)."""
+        first = re.match(r"\s*([\u4e00-\u9fff]{2,5})\s+\S", q.text)
+        if not first or not q.asks_figure or q.metric and any(
+                first.group(1) in term or term in first.group(1) for term in q.metric.terms):
+            return ""
+        pieces = [piece for piece in self.understander.cut(first.group(1)) if len(piece) >= 2]
+        counts, _ = self.kb.word_counts(pieces or [first.group(1)])
+        return "" if any(counts.values()) else first.group(1)
 
     def _not_understood(self, q: Question) -> Answer:
         reply = Answer(q.text, False, self._say(q, "没能理解这个问题。请写明乡镇和想了解的数据，例如：湘江源有多少人民调解员？",

@@ -68,6 +68,14 @@ def test_any_figure_a_report_states_is_led(corpus_db, question, expected):
     assert reply.answered and all(part in reply.headline for part in expected.split(" & ")), reply.headline
 
 
+def test_a_first_word_typed_apart_that_no_report_has_is_a_place_without_a_report(seeds_answerer):
+    # 杜城 is no township here and no figure's word: the knowledge base has no report of it
+    reply = seeds_answerer.answer("杜城 调解员有几个")
+    assert not reply.answered and reply.headline.startswith("知识库中没有杜城的报告"), reply.headline
+    # 调解员 typed apart is what is asked (a lexicon term), not a place
+    assert "没有调解员的报告" not in seeds_answerer.answer("调解员 有多少").headline
+
+
 def test_a_year_without_a_report_is_said_on_the_first_line(seeds_answerer):
     reply = seeds_answerer.answer("武陵山乡2023年信访")
     assert "武陵山乡（2022年）" in reply.headline and "17件" in reply.headline
