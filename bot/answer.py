@@ -189,7 +189,7 @@ class Answerer:
                 if reply.answered:
                     return reply
             return self._unknowable(q)
-        if not q.townships and not q.unknown_place and (first := self._unknown_first_word(q)):
+        if not q.townships and not q.unknown_place and (first := self.understander.unknown_first_word(q)):
             q.unknown_place = first  # 伊金霍落 法治会议 几次: a place the knowledge base has no report of
         if q.unknown_place and not q.townships:
             return self._unknown_place(q)
@@ -217,7 +217,7 @@ class Answerer:
         if q.metric and q.metric.kind == "named":
             return self._named(q, town)
         if not q.english and times.asked_kind(q.text):  # 哪天, 多久一次: a date or a time, never a count
-            return self._time_answer(q, town, self._report_year(town, q.year)) or self._figure(q, town)
+            return self._time_answer(q, town, town.report_year(q.year)) or self._figure(q, town)
         if not q.english and labels.asks_which(q.text) and (label := self._numbered_label(q, town)):
             return label  # 是什么工作思路: “1361”工作思路
         if q.english:
@@ -254,16 +254,9 @@ class Answerer:
         generic = vocabulary()["subject_stops"]
         return all(word in generic or any(word in term or term in word for term in own) for word in q.words)
 
-    @staticmethod
-    def _report_year(town: Township, year: int | None) -> int:
-        """The year of the report to answer from: the asked one if there is one, else the nearest (or newest)."""
-        if year is None or year in town.years:
-            return year or max(town.years)
-        return min(town.years, key=lambda y: (abs(y - year), -y))
-
     def _report_facts(self, town: Township, year: int | None) -> tuple[list[FactRow], int]:
-        """The facts of the report to answer from (see ``_report_year``), and its year."""
-        chosen = self._report_year(town, year)
+        """The facts of the report to answer from (see ``Township.report_year``), and its year."""
+        chosen = town.report_year(year)
         return self.kb.facts(township_id=town.id, year=chosen), chosen
 
     def _report_id(self, town: Township, year: int) -> int:
@@ -317,7 +310,8 @@ class Answerer:
                 other = beside(found[-1].fact, text, facts)
                 found.append(Match(other, found[-1].score, found[-1].coverage) if other else None)
             else:
-                found.append(self._best(text, words, q.metric, facts, after=found[-1] if index else None))
+                found.append(self._best(self.matcher.wanted(text, words, q.metric), facts,
+                                        after=found[-1] if index else None))
         if len(found) == 2 and not found[0] and found[1] and q.parts[0][1] == q.parts[1][1]:
             # 参观学习多少批 多少人次: 446人次 is found by its words, 28批 only as the figure given with it
             other = beside(found[1].fact, q.parts[0][0], facts)
@@ -331,9 +325,8 @@ class Answerer:
             found = [match or self._beside_found(q, index, found, facts) or first_found[index]
                      for index, match in enumerate(found)]
         if len(found) < 2 or not all(found):  # one thing asked, or not each of several found: the whole question
-            found = [self._best(q.topic, q.words, q.metric, facts)]
-        if found[0] is None:
-            found = [self.matcher.only_one_in_sentence(self.matcher.wanted(q.topic, q.words, q.metric), facts)]
+            whole = self.matcher.wanted(q.topic, q.words, q.metric)
+            found = [self._best(whole, facts) or self.matcher.only_one_in_sentence(whole, facts)]
         if found[0] is None:
             return self._not_stated(q, town, facts, year) if q.english else self._figure_not_stated(q, town, facts, year)
         chosen = _distinct([match.fact for match in found])
@@ -371,12 +364,10 @@ class Answerer:
                 return match
         return None
 
-    def _best(self, text: str, words: list[str], metric: Metric | None, facts: list[FactRow],
-              after: Match | None = None) -> Match | None:
+    def _best(self, wanted: Wanted, facts: list[FactRow], after: Match | None = None) -> Match | None:
         """The figure of ``facts`` that answers best, if one answers well enough. Of figures that answer
         as well, the first one ``after`` the figure found for the question's previous part: 普通程序219件，
         处罚金额294.65万元 answers …多少件，处罚金额是多少, not the 处罚金额 of 简易程序."""
-        wanted = self.matcher.wanted(text, words, metric)
         # a figure of another class than the measure word asked (项 for 多少场) answers only when its words fit
         # well: else it is another thing
         matches = [m for m in self.matcher.rank(wanted, facts) if m.coverage >= (
@@ -442,7 +433,7 @@ class Answerer:
 
     def _numbered_label(self, q: Question, town: Township) -> Answer | None:
         """The quoted label the question names by its noun (什么工作思路 → “1361”工作思路), if one fits."""
-        year = self._report_year(town, q.year)
+        year = town.report_year(q.year)
         words = [word for word in q.words if len(word) >= 2]
         hits = self.kb.search(words, self._report_id(town, year), limit=3) if words else []
         found = labels.find(q.text, words, [hit.text for hit in hits])
@@ -651,7 +642,7 @@ class Answerer:
         for town in q.townships[:4]:
             facts, _ = self._report_facts(town, q.year)
             if q.words and not q.english and not self._names_metric(q):
-                best = self._best(q.topic, q.words, q.metric, facts)
+                best = self._best(self.matcher.wanted(q.topic, q.words, q.metric), facts)
                 if best:
                     rows.append(best.fact)
                 continue
@@ -700,7 +691,7 @@ class Answerer:
         return reply
 
     def _passages(self, q: Question, town: Township, kind: str) -> Answer:
-        year = self._report_year(town, q.year)
+        year = town.report_year(q.year)
         sentences = [s for s in self.kb.sentences(self._report_id(town, year), (kind,))  # not the headings themselves
                      if len(s.text) > 15 and s.text.rstrip("。：:") != s.section.rstrip("。：:")]
         if kind == "problems":  # …取得了一定的成效 leads into the problems; it is none of them
@@ -805,17 +796,6 @@ class Answerer:
         return Answer(q.text, False, self._say(q, f"知识库中没有{q.unknown_place}的报告。",
                                                f"There is no report of {q.unknown_place} in the knowledge base."),
                       notes=[self._say(q, f"现有：{names}", f"Townships: {names}")])
-
-    def _unknown_first_word(self, q: Question) -> str:
-        """The question's first word, typed apart before the rest, when no figure of any report has a word of it:
-        a place the knowledge base has no report of (伊金霍落 法治会议 几次), not what is asked (调解员 有多少)."""
-        first = re.match(r"\s*([\u4e00-\u9fff]{2,5})\s+\S", q.text)
-        if not first or not q.asks_figure or q.metric and any(
-                first.group(1) in term or term in first.group(1) for term in q.metric.terms):
-            return ""
-        pieces = [piece for piece in self.understander.cut(first.group(1)) if len(piece) >= 2]
-        counts, _ = self.kb.word_counts(pieces or [first.group(1)])
-        return "" if any(counts.values()) else first.group(1)
 
     def _not_understood(self, q: Question) -> Answer:
         reply = Answer(q.text, False, self._say(q, "没能理解这个问题。请写明乡镇和想了解的数据，例如：湘江源有多少人民调解员？",

@@ -62,7 +62,13 @@ def _objects() -> re.Pattern[str]:
     a closing 等… (with the list after 学习 that it closes: 专题学习保密、疫情防控、《…》等22场次), and the data's
     ``studied`` or another 学习…精神/思想 (中心组学习习近平法治思想4次: 4 study sessions)."""
     studied = "|".join(map(re.escape, data()["studied"]))
-    return re.compile(rf"(?<=学习)[^，。；,;]{{2,60}}?等[\u4e00-\u9fff]{{0,8}}$|《[^》]*》|“[^”]{{2,20}}”$|等[\u4e00-\u9fff]{{0,8}}$|(?<=[学习])(?:{studied}|(?:(?!学习)[\u4e00-\u9fff]){{2,16}}?(?:精神|思想))$")
+    return re.compile("|".join([
+        r"(?<=学习)[^，。；,;]{2,60}?等[\u4e00-\u9fff]{0,8}$",  # 学习保密、疫情防控、《…》等: a list 等 closes
+        r"《[^》]*》",  # titles
+        r"“[^”]{2,20}”$",  # a quoted name right before the figure
+        r"等[\u4e00-\u9fff]{0,8}$",  # a closing 等…
+        rf"(?<=[学习])(?:{studied}|(?:(?!学习)[\u4e00-\u9fff]){{2,16}}?(?:精神|思想))$",  # the studied, …精神/思想
+    ]))
 
 
 @functools.cache
@@ -152,8 +158,7 @@ class FigureMatcher:
             frozenset(m.id for m in chosen),
             frozenset(unit_class(u) for m in chosen for u in m.units),
             per_unit=any(word in text for word in ("每村", "每个村", "平均", "其中")),
-            counted=next((run.group() for m in _asked_units(text)
-                          if (run := re.match(r"[\u4e00-\u9fff]{2,6}", text[m.end():]))), ""),
+            counted=_counted(text),
             quoted=_quoted(text),
             head=_head(text, words),
         )
@@ -218,6 +223,12 @@ def _head(text: str, words: list[str]) -> str:
         return ""
     before = text[:ask.start()].rstrip("了过的有是共")
     return next((word for word in sorted(words, key=len, reverse=True) if len(word) >= 2 and before.endswith(word)), "")
+
+
+def _counted(text: str) -> str:
+    """The words right after the first asked unit that has any (几个党委开展… → 党委开展), "" if none does."""
+    return next((run.group() for match in _asked_units(text)
+                 if (run := re.match(r"[\u4e00-\u9fff]{2,6}", text[match.end():]))), "")
 
 
 def _quoted(text: str) -> tuple[str, ...]:
@@ -355,12 +366,11 @@ def _score(wanted: Wanted, fact: FactRow) -> tuple[float, float] | None:
     places = _places_of(fact)
     total = sum(wanted.weights)
     gained, anchored, parts = 0.0, False, 0.0
-    after = places.sentence.find("其中", places.start)
     for word, weight in zip(wanted.words, wanted.weights):
         credit, touches = places.credit(word, wanted.pieces.get(word, ()))
         gained += weight * credit
         anchored = anchored or touches
-        if credit == _LATER and after != -1 and places.sentence.find(word, after) != -1:
+        if credit == _LATER and places.parts_from != -1 and places.sentence.find(word, places.parts_from) != -1:
             parts += weight
     coverage = gained / total if total else 0.0
     if not anchored:
@@ -430,7 +440,8 @@ class _Places:
         rate = len(self.core) <= 5 and bool(re.fullmatch(r"[\u4e00-\u9fff]{1,3}率(?:达|为|达到)?", self.core))
         self.continues = not self.core or self.core.startswith(_continuing_verbs()) or bare or rate
         # 非常满意802条，满意163条，合计965条: a total counts what the sentence counted before it
-        self.totals = lead.strip("，, ").endswith(("合计", "共计", "总计")) and len(lead.strip("，, ")) <= 4
+        own = lead.strip("，, ")
+        self.totals = own.endswith(("合计", "共计", "总计")) and len(own) <= 4
         if self.continues and clause_start > 1:
             clause_start = max(sentence.rfind(mark, 0, clause_start - 1) for mark in _CLAUSE_MARKS) + 1
         self.clause = sentence[clause_start:max(lead_start, clause_start)]
@@ -448,6 +459,7 @@ class _Places:
         clause_end = min((i for i in (sentence.find(mark, end) for mark in _CLAUSE_MARKS) if i != -1), default=len(sentence))
         self.after = sentence[end:clause_end]
         self.sentence, self.start = sentence, start
+        self.parts_from = sentence.find("其中", start)  # 合计80项，其中：…: the parts of this figure follow, or -1
 
     def ends_with(self, word: str) -> bool:
         """True when ``word`` ends the figure's own words (专题研讨 of 开展专题研讨4次)."""

@@ -181,13 +181,24 @@ class Understander:
         question.townships = self._towns(found)
         self._place_words_of(question)
 
+    def unknown_first_word(self, question: Question) -> str:
+        """The question's first word, typed apart before the rest, when no figure of any report has a word of it and
+        no lexicon term names it: a place the knowledge base has no report of (伊金霍落 法治会议 几次), not what is
+        asked (调解员 有多少). Asked only of a question that names no township, nor has one from its conversation."""
+        first = re.match(r"\s*([\u4e00-\u9fff]{2,5})\s+\S", question.text)
+        if not first or not question.asks_figure or question.metric and any(
+                first.group(1) in term or term in first.group(1) for term in question.metric.terms):
+            return ""
+        pieces = [piece for piece in self.cut(first.group(1)) if len(piece) >= 2]
+        counts, _ = self.kb.word_counts(pieces or [first.group(1)])
+        return "" if any(counts.values()) else first.group(1)
+
     def _dictionary(self, question: Question) -> ReportDictionary:
         """The English dictionary of the asked township's report (a word no report of its uses is no help)."""
         if len(question.townships) != 1:
             return ReportDictionary()
         town = question.townships[0]
-        year = question.year if question.year in town.years else max(town.years, default=None)
-        report_id = self.kb.report_id(town.id, year) if year else None
+        report_id = self.kb.report_id(town.id, town.report_year(question.year))
         return ReportDictionary(self.kb.sentence_texts(report_id) if report_id else ())
 
     def _towns(self, ids: list[int]) -> list[Township]:
@@ -269,7 +280,8 @@ class Understander:
 
     def _one_character_off(self, name: str) -> set[int]:
         """Townships whose full name differs from ``name`` in one character of its stem (same suffix)."""
-        return {row[0] for row in self.kb.by_keys("1:" + key for key in one_off_keys(name))}
+        filed = self.kb.filed_under({"1:" + key for key in one_off_keys(name)})
+        return {township[0] for townships in filed.values() for township in townships}
 
     def _find_metric(self, question: Question) -> None:
         text = question.text

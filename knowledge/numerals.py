@@ -19,7 +19,7 @@ def chinese_number(text: str) -> int | None:
     if "万" in text:
         high, _, low = text.partition("万")
         tens_of_thousands, rest = chinese_number(high), chinese_number(low) if low else 0
-        if tens_of_thousands is None or rest is None or rest >= 10_000 or high[-1:] in ("万",):
+        if tens_of_thousands is None or rest is None or rest >= 10_000:
             return None
         return tens_of_thousands * 10_000 + rest
     if all(char in _DIGITS for char in text):  # 二〇二三: digit by digit

@@ -75,6 +75,12 @@ class Township:
     years: tuple[int, ...]
     pinyin: str = ""  # of the short name
 
+    def report_year(self, asked: int | None) -> int:
+        """The year of the report to answer from: the asked one if there is one, else the nearest (or newest)."""
+        if asked is None or asked in self.years:
+            return asked or max(self.years)
+        return min(self.years, key=lambda year: (abs(year - asked), -year))
+
 
 def _plain(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -205,15 +211,6 @@ class KnowledgeBase:
                                       "join townships t on t.id = k.township_id where k.key in ({values})", keys):
             filed.setdefault(key, []).append(tuple(township))
         return filed
-
-    def by_keys(self, keys: Iterable[str]) -> list[tuple[int, str, str, str]]:
-        """(id, name, short, pinyin) of the townships filed under any of the fuzzy-match ``keys``."""
-        keys = list(set(keys))
-        if not keys:
-            return []
-        return self.db.execute(
-            "select id, name, short, pinyin from townships where id in "
-            f"(select township_id from name_keys where key in ({_placeholders(keys)}))", keys).fetchall()
 
     def names_among(self, pieces: list[str]) -> list[str]:
         """Which of ``pieces`` are a township's full name."""
