@@ -8,11 +8,14 @@ import copy
 import http.client
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.parse
+from pathlib import Path
 
 import aiohttp
 import httpx
@@ -280,6 +283,38 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(shared_web):
     assert "innerHTML" not in script.text  # everything shown is placed as text
     assert script.headers["content-type"].startswith("text/javascript") and page.headers["x-frame-options"] == "DENY"
     assert missing.status_code == 404
+
+
+STATIC = Path(__file__).resolve().parent.parent / "bot" / "web_static"  # the files the page is served from
+# Node's own copy of acorn (Node bundles it for its REPL) or an installed one: a real JavaScript parser.
+_PARSE_ES5 = """
+let acorn;
+try { acorn = require('acorn'); } catch (e) {
+  try { acorn = require('internal/deps/acorn/acorn/dist/acorn'); } catch (e) { console.log('no acorn'); process.exit(3); }
+}
+try { acorn.parse(require('fs').readFileSync(process.argv[1], 'utf8'), {ecmaVersion: 5}); }
+catch (e) { console.log(e.message); process.exit(1); }
+"""
+
+
+def test_the_script_is_es5_for_the_in_app_browsers_of_older_phones():
+    """WeChat's and WeCom's in-app browsers on older phones run old engines (the X5 kernel, iOS 12's WebKit):
+    chat.js must parse as ECMAScript 5."""
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        pytest.skip("no Node.js installed to parse chat.js as ES5: apt-get install -y nodejs")
+    done = subprocess.run([node, "--expose-internals", "-e", _PARSE_ES5, str(STATIC / "chat.js")],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode == 3:
+        pytest.skip("Node.js has no acorn to parse chat.js with")
+    assert done.returncode == 0, f"chat.js is not ES5: {done.stdout.strip()} {done.stderr.strip()[-300:]}"
+
+
+def test_the_style_lays_out_without_flex_gap():
+    """Flex ``gap`` is laid out as nothing before iOS 14.5 and Chromium 84 (older in-app browsers): the style spaces
+    flex items with margins."""
+    style = re.sub(r"/\*.*?\*/", "", (STATIC / "chat.css").read_text(encoding="utf-8"), flags=re.S)
+    assert not re.findall(r"(?<![-\w])(?:row-|column-)?gap\s*:", style)
 
 
 # -- concurrency ----------------------------------------------------------------------------------

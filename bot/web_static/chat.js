@@ -1,6 +1,7 @@
 /* The chat page. Everything shown is placed with textContent (never as HTML), so a question or an answer
    can never run as code. Addresses are relative, so the page works under any sub-path (/bot/).
-   Plain ES2017 for the in-app browsers of WeCom and WeChat: no optional chaining, no modules. */
+   ES5 syntax (a test parses it so) and long-standing DOM APIs (fetch, Promise, classList), for the in-app browsers
+   of WeCom and WeChat on older phones: no arrow functions, no let/const, no modules. */
 (function () {
   "use strict";
 
