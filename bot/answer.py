@@ -372,7 +372,7 @@ class Answerer:
         # well: else it is another thing
         matches = [m for m in self.matcher.rank(wanted, facts) if m.coverage >= (
             THRESHOLD if not (wanted.unit and wanted.unit_class) or m.fact.unit_class == wanted.unit_class
-            else NEAR_CLASS_THRESHOLD)]
+            else NEAR_CLASS_THRESHOLD) and not _another_thing(wanted, m)]
         if after is None or not matches:
             return matches[0] if matches else None
         # as good: as high a score, or every asked word as well covered (收集问题诉求143条，已协调解决142条；收集困难
@@ -899,6 +899,13 @@ def _plain(number: float | None) -> str:
 
 def _sort_value(fact: FactRow) -> float:
     return fact.value if fact.value is not None else (fact.lower or 0)
+
+
+def _another_thing(wanted: Wanted, match: Match) -> bool:
+    """A figure of another measure word of the class asked (办理业务19048笔 for 受理了多少件), that only a kin word of
+    the question's one word fits, counts something else."""
+    return bool(len(wanted.words) == 1 and wanted.unit and match.fact.unit_class == wanted.unit_class
+                and match.fact.unit != wanted.unit and match.coverage < 1)
 
 
 def _best_first(facts: list[FactRow]) -> list[FactRow]:

@@ -417,6 +417,16 @@ def test_the_only_figure_of_a_unit_in_a_sentence_is_no_answer_when_its_own_words
     assert not reply.answered, reply.headline
 
 
+def test_a_figure_of_another_measure_word_that_only_a_kin_word_fits_is_no_answer(corpus_db):
+    # 截至11月，“粤智助”…办理业务19048笔: 受理 is kin to 办理, but 笔 is not the 件 asked: another thing was counted
+    answerer = Answerer(corpus_db)
+    reply = answerer.answer("龙颈镇截至11月受理了多少件？")
+    assert not reply.answered and "19048" not in reply.headline, reply.headline
+    for question in ("龙颈镇办理业务多少笔", "龙颈镇办理业务多少件"):  # its own words answer, in any measure word
+        reply = answerer.answer(question)
+        assert reply.answered and "19048笔" in reply.headline, reply.headline
+
+
 @pytest.mark.parametrize("name, question, figure", [
     # staff: of the dictionary's 人员, 职工, 员工, the one the report writes beside 法律法规 (干部职工集中学习法律法规17次)
     ("set9", "How many times did Yongping town (Dianjiang) hold collective study of laws and regulations for its staff "
