@@ -466,7 +466,7 @@ class Answerer:
         fewest = any(word in q.text for word in ("最少", "最低"))
         # only figures the asked unit allows (人次: people too) are read
         allowed = (wanted.unit_class, *figures_data()["near_classes"].get(wanted.unit_class, ())) if wanted.unit_class else ()
-        candidates = list(self.kb.facts_about(known, year, limit=_EXACT_RANKING + 1, unit_classes=allowed)) if known else []
+        candidates = list(self.kb.facts_about(known, year, allowed, limit=_EXACT_RANKING + 1)) if known else []
         if len(candidates) <= _EXACT_RANKING:
             rows, stated = self._rank_all(wanted, candidates, fewest), ""
         else:
@@ -510,7 +510,7 @@ class Answerer:
         classes = self.kb.classes_about(known, year)
         common = wanted.unit_class if wanted.unit_class in classes else max(classes, key=classes.get, default="")
         best: dict[int, FactRow] = {}
-        for fact in self.kb.facts_about(known, year, common, fewest=fewest):
+        for fact in self.kb.facts_about(known, year, (common,) if common else (), fewest=fewest):
             if fact.township_id in best:
                 continue
             match = self.matcher.rank(wanted, [fact])

@@ -463,7 +463,7 @@ class _Places:
 
     def ends_with(self, word: str) -> bool:
         """True when ``word`` ends the figure's own words (专题研讨 of 开展专题研讨4次)."""
-        return bool(self.core) and self.plain_core.endswith(word) or self.core.endswith(word)
+        return self.plain_core.endswith(word) or self.core.endswith(word)
 
     def covered(self, words: tuple[str, ...]) -> float:
         """The share of the figure's own words (its lead) that the question's words cover: 满意 fits the

@@ -289,18 +289,14 @@ class KnowledgeBase:
                               [word.lower() for word in words]))
         return {word: stored.get(word.lower(), 0) for word in dict.fromkeys(words)}, self._total("figures")
 
-    def facts_about(self, words: list[str], year: int | None = None, unit_class: str = "", fewest: bool | None = None,
-                    limit: int = -1, unit_classes: tuple[str, ...] = ()) -> Iterator[FactRow]:
+    def facts_about(self, words: list[str], year: int | None = None, unit_classes: tuple[str, ...] = (),
+                    fewest: bool | None = None, limit: int = -1) -> Iterator[FactRow]:
         """Whole figures (no scope) whose lead or tail holds every one of ``words``, through the full-text index, in
-        every township's report of ``year`` (newest when None); only of ``unit_class`` (or of ``unit_classes``) if
-        given. By township name, or largest first (``fewest``: smallest first) when ``fewest`` is given; read as
-        needed."""
-        where, params = self._about_filter(words, year, unit_class)
+        every township's report of ``year`` (newest when None); only of ``unit_classes`` if given. By township
+        name, or largest first (``fewest``: smallest first) when ``fewest`` is given; read as needed."""
+        where, params = self._about_filter(words, year, unit_classes)
         if where is None:
             return
-        if unit_classes:
-            where += f" and f.unit_class in ({_placeholders(unit_classes)})"
-            params = [*params, *unit_classes]
         order = "t.name, f.id" if fewest is None else f"coalesce(f.value, f.lower) {'asc' if fewest else 'desc'}"
         for row in self.db.execute(_FACT_SQL + f" join facts_fts on facts_fts.rowid = f.id where {where} "
                                    f"order by {order} limit ?", [*params, limit]):
@@ -308,7 +304,7 @@ class KnowledgeBase:
 
     def classes_about(self, words: list[str], year: int | None = None) -> dict[str, int]:
         """For ``facts_about(words, year)``: how many townships have such figures, by unit class."""
-        where, params = self._about_filter(words, year, "")
+        where, params = self._about_filter(words, year)
         if where is None:
             return {}
         return dict(self.db.execute(
@@ -316,15 +312,15 @@ class KnowledgeBase:
             f"join facts_fts on facts_fts.rowid = f.id where {where} group by f.unit_class", params))
 
     @staticmethod
-    def _about_filter(words: list[str], year: int | None, unit_class: str) -> tuple[str | None, list]:
+    def _about_filter(words: list[str], year: int | None, unit_classes: tuple[str, ...] = ()) -> tuple[str | None, list]:
         words = [word.replace('"', "") for word in words if word.strip()]
         if not words:
             return None, []
         where = ["facts_fts match ?", "f.scope = ''", "f.offset is not null", "r.year = ?" if year else "r.latest = 1"]
         params: list = [" AND ".join(f'"{word}"' for word in words), *([year] if year else [])]
-        if unit_class:
-            where.append("f.unit_class = ?")
-            params.append(unit_class)
+        if unit_classes:
+            where.append(f"f.unit_class in ({_placeholders(unit_classes)})")
+            params.extend(unit_classes)
         return " and ".join(where), params
 
     def report_id(self, township_id: int, year: int) -> int | None:

@@ -336,8 +336,8 @@ class Writer:
         return report_id
 
     def _count_ranked(self, pairs: set[tuple[str, str]], year: int, sign: int) -> None:
-        for metric, kind in pairs:  # kind: the unit class
-            self._ranked[metric, kind, year] += sign
+        for metric_and_class in pairs:
+            self._ranked[(*metric_and_class, year)] += sign
 
     def _take_ids(self, table: str, count: int) -> int:
         first = self._next_id[table]
